@@ -1,0 +1,83 @@
+#pragma once
+/// \file
+/// The interface of every hypernetwork, and the options they share.
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include <torch/arg.h>
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+#include "hnet/parametrizations/output_parametrization.h"
+#include "hnet/spec.h"
+#include "hnet/targets/activation.h"
+
+namespace hnet {
+
+/// Options shared by the generators (as `torch::nn::RNNOptions` is shared by
+/// the recurrent layers); each generator documents the fields it reads.
+///
+/// Example: `GeneratorOptions(32).hidden({100, 100}).chunk_size(750)`
+struct GeneratorOptions {
+  /* implicit */ GeneratorOptions(int64_t condition_dim) : condition_dim_(condition_dim) {}
+  /// Width of the condition vectors fed to forward().
+  TORCH_ARG(int64_t, condition_dim);
+  /// Hidden widths of the trunk MLP (may be empty: the head reads its input).
+  TORCH_ARG(std::vector<int64_t>, hidden) = std::vector<int64_t>{100, 100};
+  TORCH_ARG(Activation, activation) = Activation::kRelu;
+  /// How raw outputs become weights (direct / MIP, hyperfan-in / -out).
+  TORCH_ARG(OutputOptions, output) = {};
+  /// E[c^2] of the condition entries (the encoder's `second_moment()`); the
+  /// hyperfan initialisation assumes it.
+  TORCH_ARG(double, condition_second_moment) = 1.0;
+  /// Chunked: values emitted per chunk.
+  TORCH_ARG(int64_t, chunk_size) = 750;
+  /// Chunked / layer-wise: width of the learned chunk / layer embeddings.
+  TORCH_ARG(int64_t, embedding_dim) = 32;
+};
+
+/// A hypernetwork: condition vectors -> flat weight vectors for `spec()`.
+///
+/// forward: cond [B, condition_dim] -> flat [B, spec()->numel()], contiguous,
+/// differentiable with respect to the generator's parameters and `cond`;
+/// wrap it with `Weights(spec(), flat)` (batched) or `flat[0]` (one set).
+class WeightGenerator {
+ public:
+  virtual ~WeightGenerator() = default;
+  virtual const std::shared_ptr<const Spec>& spec() const = 0;
+  virtual torch::Tensor forward(const torch::Tensor& cond) = 0;
+  /// The generator as a module (parameters for the optimiser, device moves).
+  virtual torch::nn::Module& as_module() = 0;
+};
+
+}  // namespace hnet
+
+namespace hnet::detail {
+
+/// Validates the fields every generator reads; messages start with `who`.
+void check_generator_options(const GeneratorOptions& options, const char* who);
+
+/// Hyperfan initialisation of a generator head reading `trunk`'s output:
+/// weights N(0, s^2) so raw outputs have variance `output_variance` for
+/// trunk inputs distributed like `sample`; zero bias.
+void init_head(
+    torch::Tensor& weight,
+    torch::Tensor& bias,
+    double input_second_moment,
+    double output_variance);
+
+/// Condition-like random inputs for calibrating a trunk: [rows, dim] with
+/// entries N(0, second_moment).
+torch::Tensor calibration_sample(int64_t rows, int64_t dim, double second_moment);
+
+/// Calibrates `output` (see OutputParametrizationImpl::calibrate) on the raw
+/// outputs `raw` gives for 64 sample conditions, 4 at a time so that huge
+/// generators stay within memory.
+void calibrate_output(
+    OutputParametrizationImpl& output,
+    const std::function<torch::Tensor(const torch::Tensor&)>& raw,
+    const GeneratorOptions& options);
+
+}  // namespace hnet::detail

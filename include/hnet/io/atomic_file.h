@@ -1,0 +1,40 @@
+#pragma once
+/// \file
+/// Whole-file reads and crash-safe whole-file writes.
+///
+/// `write_file_atomic` never leaves a half-written file at `path`: readers see
+/// either the old contents or the new ones. Every failure is a `c10::Error`
+/// whose message names the path and the operating-system reason.
+
+#include <cstddef>
+#include <string>
+
+namespace hnet::io {
+
+/// Replaces the file at `path` with `bytes`, atomically.
+///
+/// Writes to a temporary file next to `path` (`<path>.tmp.<pid>.<n>`), flushes
+/// it to disk with `fsync`, then `rename`s it over `path`.
+///
+/// requires: the folder of `path` exists and is writable; `path` is not a
+///           folder.
+/// ensures:  on success `path` holds exactly `bytes`; on failure `path` is
+///           untouched, the temporary file is removed, and a `c10::Error`
+///           names `path` and `strerror(errno)`.
+///
+/// Example:
+///   hnet::io::write_file_atomic("/tmp/run/model.safetensors", bytes);
+void write_file_atomic(const std::string& path, const std::string& bytes);
+
+/// Returns the whole contents of the regular file at `path`.
+///
+/// requires: `path` names a readable regular file of at most `max_bytes`.
+/// ensures:  throws a `c10::Error` naming `path` if it is missing, not a
+///           regular file, unreadable, or larger than `max_bytes` (the limit
+///           is checked before anything of that size is allocated).
+///
+/// Example:
+///   std::string text = hnet::io::read_file("config.json", 1 << 20);
+std::string read_file(const std::string& path, size_t max_bytes);
+
+}  // namespace hnet::io

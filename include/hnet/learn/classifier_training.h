@@ -1,0 +1,56 @@
+#pragma once
+/// \file
+/// Training a hypernetwork-generated classifier on one task: the generator
+/// and a learned condition vector are optimised so that
+/// target(x, generator(e)) fits the data. The building block of `make demo`
+/// and of the continual-learning methods.
+
+#include <cstdint>
+#include <ostream>
+
+#include <torch/arg.h>
+#include <torch/types.h>
+
+#include "hnet/data/fashion_mnist.h"
+#include "hnet/generators/generator.h"
+#include "hnet/targets/target.h"
+
+namespace hnet {
+
+/// Example: `ClassifierTrainingOptions().steps(3000).batch_size(128).lr(1e-3)`
+struct ClassifierTrainingOptions {
+  TORCH_ARG(int64_t, steps) = 2000;
+  TORCH_ARG(int64_t, batch_size) = 128;
+  /// Adam learning rate.
+  TORCH_ARG(double, lr) = 1e-3;
+  TORCH_ARG(int64_t, eval_batch_size) = 1000;
+  /// Progress line every this many steps (0: none).
+  TORCH_ARG(int64_t, log_every) = 500;
+  /// Seed of the batch order.
+  TORCH_ARG(uint64_t, seed) = 0;
+};
+
+struct ClassifierTrainingResult {
+  double test_accuracy = 0;  ///< fraction in [0, 1]
+  double final_loss = 0;     ///< mean training loss of the last logging window
+  int64_t steps = 0;
+  double seconds = 0;
+};
+
+/// Fraction of `data` that `target` with weights `w` classifies correctly,
+/// in evaluation mode and without gradients.
+double accuracy(Target& target, const Weights& w, const data::Dataset& data, int64_t batch_size);
+
+/// Trains `generator` and `condition` ([1, condition_dim], requires_grad) with
+/// Adam and cross-entropy on `train`, then measures accuracy on `test`.
+/// Progress lines go to `log` when it is not null.
+ClassifierTrainingResult train_hyper_classifier(
+    Target& target,
+    WeightGenerator& generator,
+    const torch::Tensor& condition,
+    const data::Dataset& train,
+    const data::Dataset& test,
+    const ClassifierTrainingOptions& options,
+    std::ostream* log);
+
+}  // namespace hnet

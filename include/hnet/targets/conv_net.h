@@ -1,0 +1,65 @@
+#pragma once
+/// \file
+/// LeNet-like convolutional target for small images (LeCun et al. 1998):
+/// conv5x5 -> act -> maxpool2 -> conv5x5 -> act -> maxpool2 -> fc -> act -> fc.
+
+#include <vector>
+
+#include <torch/arg.h>
+#include <torch/nn/cloneable.h>
+#include <torch/nn/pimpl.h>
+
+#include "hnet/targets/activation.h"
+#include "hnet/targets/norm.h"
+#include "hnet/targets/target.h"
+
+namespace hnet {
+
+namespace detail {
+class ConvUnit;
+}
+
+/// Example: `ConvNetOptions().channels({20, 50}).hidden(500).norm(Norm::kBatch)`
+struct ConvNetOptions {
+  TORCH_ARG(int64_t, in_channels) = 1;
+  /// Input height = width; 28 for Fashion-MNIST. Must leave a positive size
+  /// after two (5x5 valid convolution, 2x2 pooling) stages: >= 16.
+  TORCH_ARG(int64_t, image_size) = 28;
+  /// Output channels of the two convolutions.
+  TORCH_ARG(std::vector<int64_t>, channels) = std::vector<int64_t>{20, 50};
+  TORCH_ARG(int64_t, hidden) = 500;
+  TORCH_ARG(int64_t, classes) = 10;
+  TORCH_ARG(Activation, activation) = Activation::kRelu;
+  /// kBatch: batch norm after each convolution (see norm.h).
+  TORCH_ARG(Norm, norm) = Norm::kNone;
+  /// Running-statistics slots when norm is kBatch.
+  TORCH_ARG(int64_t, stats_slots) = 1;
+};
+
+/// Spec entries: conv1.weight, conv1.bias | bn1.scale, bn1.shift, conv2.*,
+/// bn2.*, fc1.weight, fc1.bias, fc2.weight, fc2.bias.
+/// forward: x [N, in_channels, image_size, image_size] -> logits [N, classes].
+class ConvNetImpl : public torch::nn::Cloneable<ConvNetImpl>, public Target {
+ public:
+  explicit ConvNetImpl(ConvNetOptions options = {});
+  ~ConvNetImpl() override;
+  void reset() override;
+  void pretty_print(std::ostream& stream) const override;
+  const std::shared_ptr<const Spec>& spec() const override { return spec_; }
+  torch::nn::Module& as_module() override { return *this; }
+  torch::Tensor forward(const torch::Tensor& x, const Weights& w) override;
+
+  /// Running statistics used and updated by later forwards (norm kBatch).
+  void set_stats_slot(int64_t slot);
+
+  ConvNetOptions options;
+
+ private:
+  std::shared_ptr<const Spec> spec_;
+  std::vector<detail::ConvUnit> convs_;
+  size_t fc1_ = 0;
+  int64_t stats_slot_ = 0;
+};
+TORCH_MODULE(ConvNet);
+
+}  // namespace hnet

@@ -1,0 +1,47 @@
+#pragma once
+/// \file
+/// Multi-layer perceptron target: y = f_L(... act(W_1 x + b_1) ...).
+
+#include <vector>
+
+#include <torch/arg.h>
+#include <torch/nn/cloneable.h>
+#include <torch/nn/pimpl.h>
+
+#include "hnet/targets/activation.h"
+#include "hnet/targets/target.h"
+
+namespace hnet {
+
+/// Example: `MlpOptions({784, 400, 400, 10}).activation(Activation::kTanh)`
+struct MlpOptions {
+  /* implicit */ MlpOptions(std::vector<int64_t> sizes) : sizes_(std::move(sizes)) {}
+  /// Layer widths, input first and output last; at least 2, all > 0.
+  TORCH_ARG(std::vector<int64_t>, sizes);
+  /// Activation after every layer but the last.
+  TORCH_ARG(Activation, activation) = Activation::kRelu;
+};
+
+/// MLP whose weights come from `Weights` laid out by `spec()`.
+///
+/// Spec entries: "fc{i}.weight" [out, in] (gain of the activation, 1 for the
+/// last layer) and "fc{i}.bias" [out], i = 1..L.
+/// forward: x [N, sizes[0]] (or any [N, ...] with that many features) ->
+/// [N, sizes.back()].
+class MlpImpl : public torch::nn::Cloneable<MlpImpl>, public Target {
+ public:
+  explicit MlpImpl(MlpOptions options);
+  void reset() override;
+  void pretty_print(std::ostream& stream) const override;
+  const std::shared_ptr<const Spec>& spec() const override { return spec_; }
+  torch::nn::Module& as_module() override { return *this; }
+  torch::Tensor forward(const torch::Tensor& x, const Weights& w) override;
+
+  MlpOptions options;
+
+ private:
+  std::shared_ptr<const Spec> spec_;
+};
+TORCH_MODULE(Mlp);
+
+}  // namespace hnet

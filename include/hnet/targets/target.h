@@ -1,0 +1,39 @@
+#pragma once
+/// \file
+/// The interface every target network implements: a `Spec` of the parameters
+/// it needs and a forward pass that takes them explicitly.
+
+#include <memory>
+#include <string>
+
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+#include "hnet/spec.h"
+#include "hnet/weights.h"
+
+namespace hnet {
+
+/// A network whose parameters come from outside (a generator).
+///
+/// Contract of `forward(x, w)`:
+/// - `w` must be laid out by `spec()` (same names and shapes);
+/// - unbatched `w`: every row of `x` uses the one weight set;
+/// - batched `w` with B sets: `x.size(0)` = B * G and rows [b*G, (b+1)*G)
+///   use set b; computed with batched products, equal to a loop over sets.
+/// Targets hold no trainable parameters; a target with normalisation layers
+/// holds running statistics as buffers (see `Norm`).
+class Target {
+ public:
+  virtual ~Target() = default;
+  virtual const std::shared_ptr<const Spec>& spec() const = 0;
+  virtual torch::Tensor forward(const torch::Tensor& x, const Weights& w) = 0;
+  /// The target as a module (buffers, train/eval mode, device moves).
+  virtual torch::nn::Module& as_module() = 0;
+};
+
+/// Checks that `w` was laid out by `spec` (names and shapes, in order);
+/// throws naming `who` and the first mismatching entry.
+void check_weights_match(const Spec& spec, const Weights& w, const char* who);
+
+}  // namespace hnet

@@ -1,0 +1,48 @@
+#include "hnet/generators/generator.h"
+
+#include <cmath>
+
+namespace hnet::detail {
+
+void check_generator_options(const GeneratorOptions& o, const char* who) {
+  TORCH_CHECK(o.condition_dim() > 0, who, ": condition_dim must be > 0, got ", o.condition_dim());
+  for (int64_t h : o.hidden()) {
+    TORCH_CHECK(h > 0, who, ": hidden widths must be > 0, got ", shape_str(o.hidden()));
+  }
+  TORCH_CHECK(
+      o.condition_second_moment() > 0 && std::isfinite(o.condition_second_moment()), who,
+      ": condition_second_moment must be > 0, got ", o.condition_second_moment());
+  TORCH_CHECK(o.chunk_size() > 0, who, ": chunk_size must be > 0, got ", o.chunk_size());
+  TORCH_CHECK(o.embedding_dim() > 0, who, ": embedding_dim must be > 0, got ", o.embedding_dim());
+}
+
+void init_head(
+    torch::Tensor& weight,
+    torch::Tensor& bias,
+    double input_second_moment,
+    double output_variance) {
+  torch::NoGradGuard no_grad;
+  weight.normal_(0.0, hyperfan_head_std(weight.size(-1), input_second_moment, output_variance));
+  if (bias.defined()) bias.zero_();
+}
+
+torch::Tensor calibration_sample(int64_t rows, int64_t dim, double second_moment) {
+  return torch::randn({rows, dim}) * std::sqrt(second_moment);
+}
+
+void calibrate_output(
+    OutputParametrizationImpl& output,
+    const std::function<torch::Tensor(const torch::Tensor&)>& raw,
+    const GeneratorOptions& options) {
+  torch::NoGradGuard no_grad;
+  const int rounds = 16;
+  torch::Tensor moments;
+  for (int r = 0; r < rounds; ++r) {
+    auto cond = calibration_sample(4, options.condition_dim(), options.condition_second_moment());
+    auto m = output.entry_second_moments(raw(cond.to(output.scale.options())));
+    moments = moments.defined() ? moments + m : m;
+  }
+  output.calibrate(moments / rounds);
+}
+
+}  // namespace hnet::detail

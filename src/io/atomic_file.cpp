@@ -1,0 +1,129 @@
+#include "hnet/io/atomic_file.h"
+
+#include <c10/util/Exception.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+namespace hnet::io {
+namespace {
+
+std::string errno_str(int err) {
+  return std::strerror(err);
+}
+
+// Owns a POSIX file descriptor.
+struct FdCloser {
+  int fd = -1;
+  ~FdCloser() {
+    if (fd >= 0) ::close(fd);
+  }
+  // Closes now and reports the error `close` itself can return (on NFS, for
+  // example, a failed write may only surface here).
+  int release_and_close() {
+    int f = fd;
+    fd = -1;
+    return ::close(f);
+  }
+};
+
+// Removes the temporary file unless the write completed.
+struct TempRemover {
+  std::string path;
+  bool keep = false;
+  ~TempRemover() {
+    if (!keep) ::unlink(path.c_str());
+  }
+};
+
+std::string folder_of(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+// Makes the rename itself durable. Best effort: some file systems do not
+// support fsync on folders, and the data is already safely in place.
+void sync_folder(const std::string& folder) {
+  int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  (void)::fsync(fd);
+  ::close(fd);
+}
+
+}  // namespace
+
+void write_file_atomic(const std::string& path, const std::string& bytes) {
+  TORCH_CHECK(!path.empty(), "write_file_atomic: path must not be empty");
+  // The counter keeps two threads of one process from sharing a temporary.
+  static std::atomic<unsigned long> counter{0};
+  std::string temp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+
+  FdCloser file;
+  file.fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
+  TORCH_CHECK(
+      file.fd >= 0, "write_file_atomic: ", path, ": cannot create temporary file ", temp, ": ",
+      errno_str(errno));
+  TempRemover remover{temp};
+
+  const char* data = bytes.data();
+  size_t left = bytes.size();
+  while (left > 0) {
+    ssize_t n = ::write(file.fd, data, left);
+    if (n < 0 && errno == EINTR) continue;
+    TORCH_CHECK(
+        n > 0, "write_file_atomic: ", path, ": cannot write ", bytes.size(), " bytes to ", temp,
+        ": ", errno_str(n < 0 ? errno : EIO));
+    data += n;
+    left -= static_cast<size_t>(n);
+  }
+  TORCH_CHECK(
+      ::fsync(file.fd) == 0, "write_file_atomic: ", path, ": cannot flush ", temp,
+      " to disk: ", errno_str(errno));
+  TORCH_CHECK(
+      file.release_and_close() == 0, "write_file_atomic: ", path, ": cannot close ", temp, ": ",
+      errno_str(errno));
+  TORCH_CHECK(
+      ::rename(temp.c_str(), path.c_str()) == 0, "write_file_atomic: ", path, ": cannot rename ",
+      temp, " over it: ", errno_str(errno));
+  remover.keep = true;
+  sync_folder(folder_of(path));
+}
+
+std::string read_file(const std::string& path, size_t max_bytes) {
+  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
+  TORCH_CHECK(file, "read_file: ", path, ": cannot open: ", errno_str(errno));
+  struct stat info {};
+  TORCH_CHECK(
+      ::fstat(::fileno(file.get()), &info) == 0, "read_file: ", path,
+      ": cannot stat: ", errno_str(errno));
+  TORCH_CHECK(S_ISREG(info.st_mode), "read_file: ", path, ": not a regular file");
+  TORCH_CHECK(
+      static_cast<uint64_t>(info.st_size) <= max_bytes, "read_file: ", path, ": file is ",
+      info.st_size, " bytes, more than the limit of ", max_bytes, " bytes");
+
+  std::string out;
+  out.reserve(static_cast<size_t>(info.st_size));
+  // Read in chunks up to EOF rather than trusting st_size: the file may have
+  // changed since the fstat.
+  char chunk[1 << 16];
+  while (true) {
+    size_t n = std::fread(chunk, 1, sizeof(chunk), file.get());
+    TORCH_CHECK(
+        out.size() + n <= max_bytes, "read_file: ", path, ": file grew past the limit of ",
+        max_bytes, " bytes while being read");
+    out.append(chunk, n);
+    if (n < sizeof(chunk)) break;
+  }
+  TORCH_CHECK(!std::ferror(file.get()), "read_file: ", path, ": read error: ", errno_str(errno));
+  return out;
+}
+
+}  // namespace hnet::io

@@ -1,0 +1,97 @@
+#include "hnet/learn/classifier_training.h"
+
+#include <chrono>
+#include <cstdio>
+
+#include <torch/nn/functional/loss.h>
+#include <torch/optim/adam.h>
+
+namespace hnet {
+
+double accuracy(Target& target, const Weights& w, const data::Dataset& data, int64_t batch_size) {
+  TORCH_CHECK(batch_size > 0, "accuracy: batch_size must be > 0, got ", batch_size);
+  torch::NoGradGuard no_grad;
+  auto& module = target.as_module();
+  const bool was_training = module.is_training();
+  module.eval();
+  int64_t correct = 0;
+  const int64_t n = data.size();
+  for (int64_t start = 0; start < n; start += batch_size) {
+    const int64_t len = std::min(batch_size, n - start);
+    auto logits = target.forward(data.images.narrow(0, start, len), w);
+    correct += logits.argmax(1).eq(data.labels.narrow(0, start, len)).sum().item<int64_t>();
+  }
+  module.train(was_training);
+  return n ? static_cast<double>(correct) / n : 0.0;
+}
+
+ClassifierTrainingResult train_hyper_classifier(
+    Target& target,
+    WeightGenerator& generator,
+    const torch::Tensor& condition,
+    const data::Dataset& train,
+    const data::Dataset& test,
+    const ClassifierTrainingOptions& options,
+    std::ostream* log) {
+  TORCH_CHECK(options.steps() > 0, "train: steps must be > 0, got ", options.steps());
+  TORCH_CHECK(options.batch_size() > 0, "train: batch_size must be > 0, got ", options.batch_size());
+  TORCH_CHECK(options.lr() > 0, "train: lr must be > 0, got ", options.lr());
+  TORCH_CHECK(train.size() > 0, "train: the training set is empty");
+  TORCH_CHECK(
+      condition.dim() == 2 && condition.size(0) == 1 && condition.requires_grad(),
+      "train: condition must be a [1, d] tensor that requires grad");
+
+  auto params = generator.as_module().parameters();
+  params.push_back(condition);
+  torch::optim::Adam optimizer(params, torch::optim::AdamOptions(options.lr()));
+  auto rng = at::make_generator<at::CPUGeneratorImpl>(options.seed());
+  target.as_module().train();
+
+  const auto start = std::chrono::steady_clock::now();
+  torch::Tensor order;
+  int64_t cursor = train.size();
+  double window_loss = 0;
+  int64_t window = 0;
+  ClassifierTrainingResult result;
+  for (int64_t step = 1; step <= options.steps(); ++step) {
+    if (cursor + options.batch_size() > train.size()) {
+      order = torch::randperm(train.size(), rng, torch::kLong);
+      cursor = 0;
+    }
+    auto idx = order.narrow(0, cursor, std::min(options.batch_size(), train.size()));
+    cursor += idx.size(0);
+    Weights w(generator.spec(), generator.forward(condition)[0]);
+    auto loss = torch::nn::functional::cross_entropy(
+        target.forward(train.images.index_select(0, idx), w), train.labels.index_select(0, idx));
+    optimizer.zero_grad();
+    loss.backward();
+    optimizer.step();
+    window_loss += loss.item<double>();
+    ++window;
+    if (options.log_every() > 0 && (step % options.log_every() == 0 || step == options.steps())) {
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      result.final_loss = window_loss / window;
+      if (log) {
+        char line[160];
+        std::snprintf(
+            line, sizeof line, "step %6lld/%lld  loss %.4f  %.1f it/s\n",
+            static_cast<long long>(step), static_cast<long long>(options.steps()),
+            result.final_loss, step / seconds);
+        *log << line << std::flush;
+      }
+      window_loss = 0;
+      window = 0;
+    }
+  }
+  result.steps = options.steps();
+  {
+    torch::NoGradGuard no_grad;
+    Weights w(generator.spec(), generator.forward(condition)[0]);
+    result.test_accuracy = accuracy(target, w, test, options.eval_batch_size());
+  }
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace hnet

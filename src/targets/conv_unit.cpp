@@ -1,0 +1,42 @@
+#include "conv_unit.h"
+
+#include <algorithm>
+
+#include "hnet/targets/functional.h"
+
+namespace hnet::detail {
+
+ConvUnit::ConvUnit(
+    Spec& spec,
+    torch::nn::Module& owner,
+    const std::string& name,
+    const std::string& bn_name,
+    ConvUnitShape shape,
+    Norm norm,
+    double gain,
+    int64_t slots)
+    : shape_(shape) {
+  weight_ = spec.size();
+  spec.add_weight(name + ".weight", {shape.out, shape.in, shape.kernel, shape.kernel}, gain);
+  bias_or_scale_ = spec.size();
+  if (norm == Norm::kNone) {
+    spec.add_bias(name + ".bias", shape.out, shape.in * shape.kernel * shape.kernel);
+    return;
+  }
+  spec.add_norm(bn_name + ".scale", shape.out, Role::kScale);
+  shift_ = spec.size();
+  spec.add_norm(bn_name + ".shift", shape.out, Role::kShift);
+  std::string module_name = bn_name;
+  std::replace(module_name.begin(), module_name.end(), '.', '_');
+  stats_ = owner.register_module(module_name, BatchNormStats(shape.out, slots));
+}
+
+torch::Tensor ConvUnit::forward(const torch::Tensor& x, const Weights& w, int64_t slot) const {
+  if (!stats_) {
+    return functional::conv2d(x, w[weight_], w[bias_or_scale_], shape_.stride, shape_.padding);
+  }
+  auto y = functional::conv2d(x, w[weight_], {}, shape_.stride, shape_.padding);
+  return stats_.ptr()->forward(y, w[bias_or_scale_], w[shift_], slot);
+}
+
+}  // namespace hnet::detail

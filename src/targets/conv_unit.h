@@ -1,0 +1,50 @@
+#pragma once
+// A convolution optionally followed by batch normalisation, as used by the
+// convolutional targets: registers its spec entries and statistics buffers
+// and runs them. Internal to the targets.
+
+#include <string>
+
+#include <torch/nn/module.h>
+
+#include "hnet/spec.h"
+#include "hnet/targets/norm.h"
+#include "hnet/weights.h"
+
+namespace hnet::detail {
+
+struct ConvUnitShape {
+  int64_t in = 0;
+  int64_t out = 0;
+  int64_t kernel = 3;
+  int64_t stride = 1;
+  int64_t padding = 1;
+};
+
+class ConvUnit {
+ public:
+  ConvUnit() = default;
+  // Adds "<name>.weight" and either "<name>.bias" (no norm) or
+  // "<bn_name>.scale"/"<bn_name>.shift" plus a BatchNormStats submodule named
+  // bn_name (dots replaced) of `owner`.
+  ConvUnit(
+      Spec& spec,
+      torch::nn::Module& owner,
+      const std::string& name,
+      const std::string& bn_name,
+      ConvUnitShape shape,
+      Norm norm,
+      double gain,
+      int64_t slots);
+
+  torch::Tensor forward(const torch::Tensor& x, const Weights& w, int64_t slot) const;
+
+ private:
+  size_t weight_ = 0;
+  size_t bias_or_scale_ = 0;
+  size_t shift_ = 0;
+  ConvUnitShape shape_;
+  BatchNormStats stats_{nullptr};
+};
+
+}  // namespace hnet::detail

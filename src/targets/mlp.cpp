@@ -1,0 +1,48 @@
+#include "hnet/targets/mlp.h"
+
+#include "hnet/targets/functional.h"
+
+namespace hnet {
+
+MlpImpl::MlpImpl(MlpOptions options) : options(std::move(options)) {
+  reset();
+}
+
+void MlpImpl::reset() {
+  const auto& sizes = options.sizes();
+  TORCH_CHECK(
+      sizes.size() >= 2, "Mlp: sizes must list at least input and output widths, got ",
+      shape_str(sizes));
+  for (int64_t s : sizes) TORCH_CHECK(s > 0, "Mlp: sizes must be > 0, got ", shape_str(sizes));
+  auto spec = std::make_shared<Spec>();
+  const size_t layers = sizes.size() - 1;
+  for (size_t i = 0; i < layers; ++i) {
+    const std::string layer = "fc" + std::to_string(i + 1);
+    const double gain = i + 1 < layers ? activation_gain(options.activation()) : 1.0;
+    spec->add_weight(layer + ".weight", {sizes[i + 1], sizes[i]}, gain);
+    spec->add_bias(layer + ".bias", sizes[i + 1], sizes[i]);
+  }
+  spec_ = std::move(spec);
+}
+
+void MlpImpl::pretty_print(std::ostream& stream) const {
+  stream << "hnet::Mlp(sizes=" << shape_str(options.sizes())
+         << ", activation=" << activation_name(options.activation()) << ")";
+}
+
+torch::Tensor MlpImpl::forward(const torch::Tensor& x, const Weights& w) {
+  check_weights_match(*spec_, w, "Mlp");
+  TORCH_CHECK(x.dim() >= 1, "Mlp: input must be [N, ...], got ", shape_str(x.sizes()));
+  auto h = x.reshape({x.size(0), -1});
+  TORCH_CHECK(
+      h.size(1) == options.sizes()[0], "Mlp: input has ", h.size(1), " features but sizes[0] is ",
+      options.sizes()[0]);
+  const size_t layers = spec_->size() / 2;
+  for (size_t i = 0; i < layers; ++i) {
+    h = functional::linear(h, w[2 * i], w[2 * i + 1]);
+    if (i + 1 < layers) h = apply_activation(options.activation(), h);
+  }
+  return h;
+}
+
+}  // namespace hnet

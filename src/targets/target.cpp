@@ -1,0 +1,19 @@
+#include "hnet/targets/target.h"
+
+namespace hnet {
+
+void check_weights_match(const Spec& spec, const Weights& w, const char* who) {
+  if (&spec == &w.spec()) return;
+  const Spec& given = w.spec();
+  TORCH_CHECK(
+      given.size() == spec.size(), who, ": weights have ", given.size(),
+      " entries but the target's spec has ", spec.size());
+  for (size_t i = 0; i < spec.size(); ++i) {
+    TORCH_CHECK(
+        given[i].name == spec[i].name && given[i].shape == spec[i].shape, who, ": weight entry ",
+        i, " is '", given[i].name, "' ", shape_str(given[i].shape), " but the target expects '",
+        spec[i].name, "' ", shape_str(spec[i].shape));
+  }
+}
+
+}  // namespace hnet

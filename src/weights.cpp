@@ -1,0 +1,42 @@
+#include "hnet/weights.h"
+
+#include <c10/util/Exception.h>
+
+namespace hnet {
+
+Weights::Weights(std::shared_ptr<const Spec> spec, torch::Tensor flat)
+    : spec_(std::move(spec)), flat_(std::move(flat)) {
+  TORCH_CHECK(spec_ != nullptr, "Weights: spec must not be null");
+  TORCH_CHECK(
+      flat_.dim() == 1 || flat_.dim() == 2,
+      "Weights: flat tensor must be [N] or [B, N], got ", shape_str(flat_.sizes()));
+  TORCH_CHECK(
+      flat_.size(-1) == spec_->numel(), "Weights: flat tensor has ", flat_.size(-1),
+      " values per weight set but the spec needs ", spec_->numel());
+  TORCH_CHECK(
+      flat_.numel() == 0 || flat_.stride(-1) == 1,
+      "Weights: flat tensor's last dimension must have stride 1, got ", flat_.stride(-1));
+}
+
+torch::Tensor Weights::operator[](size_t i) const {
+  const SpecEntry& e = (*spec_)[i];
+  auto slice = flat_.narrow(-1, e.offset, e.numel);
+  if (!batched()) return slice.view(e.shape);
+  std::vector<int64_t> shape{flat_.size(0)};
+  shape.insert(shape.end(), e.shape.begin(), e.shape.end());
+  return slice.view(shape);
+}
+
+torch::Tensor Weights::operator[](const std::string& name) const {
+  return (*this)[spec_->index(name)];
+}
+
+Weights Weights::select(int64_t b) const {
+  TORCH_CHECK(batched(), "Weights::select: weights are not batched");
+  TORCH_CHECK(
+      b >= 0 && b < flat_.size(0), "Weights::select: index must be in [0, ", flat_.size(0),
+      "), got ", b);
+  return Weights(spec_, flat_[b]);
+}
+
+}  // namespace hnet

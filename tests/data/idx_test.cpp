@@ -1,0 +1,183 @@
+#include "hnet/data/idx.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+namespace {
+
+namespace fs = std::filesystem;
+using hnet::data::decode_idx;
+using hnet::data::read_idx;
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
+
+// IDX bytes: magic {0, 0, type, dims.size()}, big-endian dims, then `data`.
+std::string idx_bytes(
+    const std::vector<uint32_t>& dims, const std::string& data, unsigned char type = 0x08) {
+  std::string out = {0, 0, static_cast<char>(type), static_cast<char>(dims.size())};
+  for (uint32_t d : dims)
+    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>(d >> shift));
+  return out + data;
+}
+
+// 0, 1, 2, ... as bytes.
+std::string counting(size_t n) {
+  std::string out(n, '\0');
+  for (size_t i = 0; i < n; ++i) out[i] = static_cast<char>(i);
+  return out;
+}
+
+struct GzCloser {
+  void operator()(gzFile f) const {
+    gzclose(f);
+  }
+};
+using GzFile = std::unique_ptr<std::remove_pointer_t<gzFile>, GzCloser>;
+
+class IdxFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::path(::testing::TempDir()) / ("hnet_" + std::string(info->test_suite_name()) + "_" +
+                                             info->name() + "_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  std::string write_raw(const std::string& name, const std::string& bytes) const {
+    std::string p = (dir_ / name).string();
+    std::ofstream(p, std::ios::binary) << bytes;
+    return p;
+  }
+  // `mode` "wb" starts a file, "ab" appends another gzip member.
+  std::string write_gz(
+      const std::string& name, const std::string& bytes, const char* mode = "wb") const {
+    std::string p = (dir_ / name).string();
+    GzFile f(gzopen(p.c_str(), mode));
+    EXPECT_TRUE(f);
+    EXPECT_EQ(
+        gzwrite(f.get(), bytes.data(), static_cast<unsigned>(bytes.size())),
+        static_cast<int>(bytes.size()));
+    return p;
+  }
+  fs::path dir_;
+};
+
+TEST(IdxTest, DecodesOneToFourDimensions) {
+  const std::vector<std::vector<uint32_t>> cases = {{5}, {2, 3}, {2, 1, 3}, {1, 2, 1, 2}};
+  for (const auto& dims : cases) {
+    size_t n = 1;
+    for (auto d : dims) n *= d;
+    torch::Tensor t = decode_idx(idx_bytes(dims, counting(n)), "t.idx");
+    EXPECT_EQ(t.scalar_type(), torch::kUInt8);
+    EXPECT_EQ(t.sizes(), torch::IntArrayRef(std::vector<int64_t>(dims.begin(), dims.end())));
+    EXPECT_TRUE(torch::equal(
+        t.flatten(), torch::arange(static_cast<int64_t>(n), torch::kInt64).to(torch::kUInt8)));
+  }
+}
+
+TEST(IdxTest, DecodeRejectsMalformedBytes) {
+  auto fails_with = [](const std::string& bytes, const std::string& message) {
+    EXPECT_THAT(
+        [&] { decode_idx(bytes, "bad.idx"); },
+        ThrowsMessage<c10::Error>(HasSubstr("idx: bad.idx: " + message)));
+  };
+  fails_with(std::string(3, '\0'), "file is 3 bytes, too short for the 4-byte magic number");
+  fails_with(
+      std::string("\x01\x00\x08\x01", 4) + std::string(5, '\0'),
+      "bad magic number 0x01000801: its first two bytes must be zero");
+  fails_with(
+      idx_bytes({2}, "ab", 0x0d),
+      "unsupported element type code 0x0d (only 0x08, unsigned byte, is supported)");
+  fails_with(idx_bytes({}, ""), "number of dimensions is 0; it must be 1 to 4");
+  fails_with(idx_bytes({1, 1, 1, 1, 1}, "a"), "number of dimensions is 5; it must be 1 to 4");
+  fails_with(
+      idx_bytes({2, 3}, "").substr(0, 10),
+      "truncated: header needs 12 bytes for 2 dimensions, found 10");
+  fails_with(idx_bytes({2, 0}, ""), "dimension 1 is 0; every dimension must be > 0");
+  fails_with(idx_bytes({2, 3}, "abcd"), "truncated: expected 6 bytes of data for [2, 3], found 4");
+  fails_with(
+      idx_bytes({2, 3}, "abcdefgh"),
+      "trailing bytes: expected 6 bytes of data for [2, 3], found 8 (2 extra)");
+  fails_with(
+      idx_bytes({4294967295u, 4294967295u, 4294967295u}, ""),
+      "dimensions [4294967295, 4294967295, 4294967295] overflow int64");
+}
+
+TEST_F(IdxFileTest, ReadsRawAndGzipFiles) {
+  const std::string bytes = idx_bytes({3, 4}, counting(12));
+  torch::Tensor raw = read_idx(write_raw("x-idx2-ubyte", bytes));
+  torch::Tensor gz = read_idx(write_gz("x-idx2-ubyte.gz", bytes));
+  EXPECT_EQ(raw.sizes(), torch::IntArrayRef({3, 4}));
+  EXPECT_TRUE(torch::equal(raw, gz));
+  EXPECT_EQ(gz[2][3].item<uint8_t>(), 11);
+}
+
+TEST_F(IdxFileTest, ReadsConcatenatedGzipMembers) {
+  const std::string bytes = idx_bytes({6}, counting(6));
+  write_gz("m.gz", bytes.substr(0, 7));
+  std::string p = write_gz("m.gz", bytes.substr(7), "ab");
+  EXPECT_TRUE(torch::equal(read_idx(p), decode_idx(bytes, "m")));
+}
+
+TEST_F(IdxFileTest, ReadErrorsNameTheFile) {
+  std::string missing = (dir_ / "missing.gz").string();
+  EXPECT_THAT(
+      [&] { read_idx(missing); },
+      ThrowsMessage<c10::Error>(HasSubstr(missing + ": cannot open: No such file or directory")));
+
+  std::string p = write_gz("bad-magic.gz", std::string("\x01\x02\x08\x01", 4) + "x");
+  EXPECT_THAT(
+      [&] { read_idx(p); },
+      ThrowsMessage<c10::Error>(HasSubstr("idx: " + p + ": bad magic number 0x01020801")));
+
+  // Cut, corrupted and padded copies of a good gzip file.
+  std::string gz_path = write_gz("good.gz", idx_bytes({100}, std::string(100, 'a')));
+  std::ifstream in(gz_path, std::ios::binary);
+  std::string gz((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(gz.size(), 20u);
+
+  std::string cut = write_raw("cut.gz", gz.substr(0, gz.size() - 6));
+  EXPECT_THAT(
+      [&] { read_idx(cut); },
+      ThrowsMessage<c10::Error>(
+          HasSubstr("idx: " + cut + ": gzip stream is truncated (ends before its end marker)")));
+  std::string corrupt_bytes = gz;
+  corrupt_bytes[corrupt_bytes.size() - 8] ^= 0x5a;  // inside the CRC-32
+  std::string corrupt = write_raw("corrupt.gz", corrupt_bytes);
+  EXPECT_THAT(
+      [&] { read_idx(corrupt); },
+      ThrowsMessage<c10::Error>(HasSubstr("idx: " + corrupt + ": corrupt gzip data: ")));
+  std::string padded = write_raw("padded.gz", gz + "xyz");
+  EXPECT_THAT(
+      [&] { read_idx(padded); },
+      ThrowsMessage<c10::Error>(
+          HasSubstr("idx: " + padded + ": 3 trailing bytes after the gzip stream")));
+}
+
+TEST_F(IdxFileTest, CapsTheDecompressedSize) {
+  // 257 MB of zeros compress to well under a megabyte.
+  std::string p = (dir_ / "bomb.gz").string();
+  {
+    GzFile f(gzopen(p.c_str(), "wb1"));
+    ASSERT_TRUE(f);
+    const std::string zeros(1 << 20, '\0');
+    for (int i = 0; i < 257; ++i)
+      ASSERT_EQ(gzwrite(f.get(), zeros.data(), zeros.size()), static_cast<int>(zeros.size()));
+  }
+  EXPECT_THAT(
+      [&] { read_idx(p); },
+      ThrowsMessage<c10::Error>(
+          HasSubstr("idx: " + p + ": decompresses to more than the limit of 268435456 bytes")));
+}
+
+}  // namespace

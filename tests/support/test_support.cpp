@@ -1,0 +1,90 @@
+#include "support/test_support.h"
+
+#include <filesystem>
+
+#include "hnet/generators/chunked_generator.h"
+#include "hnet/generators/full_generator.h"
+#include "hnet/generators/layerwise_generator.h"
+#include "hnet/targets/conv_net.h"
+#include "hnet/targets/mlp.h"
+#include "hnet/targets/module_adapter.h"
+#include "hnet/targets/res_net.h"
+#include "hnet/targets/siren.h"
+
+namespace hnet::test {
+
+uint64_t seed_torch() {
+  const int gtest_seed = ::testing::UnitTest::GetInstance()->random_seed();
+  const uint64_t seed = gtest_seed == 0 ? 1 : static_cast<uint64_t>(gtest_seed);
+  torch::manual_seed(seed);
+  return seed;
+}
+
+std::string error_message(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const c10::Error& e) {
+    return e.what_without_backtrace();
+  }
+  return "";
+}
+
+std::string scratch_dir() {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  auto dir = std::filesystem::path(::testing::TempDir()) / "hnet_tests" /
+             (std::string(info->test_suite_name()) + "." + info->name());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
+
+std::vector<TargetCase> small_targets() {
+  using torch::nn::BatchNorm2d;
+  using torch::nn::Conv2d;
+  using torch::nn::Conv2dOptions;
+  using torch::nn::Linear;
+  return {
+      {"Mlp", [] { return Mlp(MlpOptions({6, 5, 3}).activation(Activation::kTanh)).ptr(); },
+       [](int64_t n) { return torch::randn({n, 6}); }},
+      {"ConvNet",
+       [] {
+         return ConvNet(ConvNetOptions().image_size(16).channels({2, 3}).hidden(4).classes(3))
+             .ptr();
+       },
+       [](int64_t n) { return torch::randn({n, 1, 16, 16}); }},
+      {"ConvNetBatchNorm",
+       [] {
+         return ConvNet(ConvNetOptions()
+                            .image_size(16)
+                            .channels({2, 3})
+                            .hidden(4)
+                            .classes(3)
+                            .norm(Norm::kBatch))
+             .ptr();
+       },
+       [](int64_t n) { return torch::randn({n, 1, 16, 16}); }},
+      {"ResNet",
+       [] { return ResNet(ResNetOptions().depth(8).width(2).classes(3)).ptr(); },
+       [](int64_t n) { return torch::randn({n, 1, 8, 8}); }},
+      {"Siren", [] { return Siren(SirenOptions({2, 5, 1}).first_omega(3).hidden_omega(3)).ptr(); },
+       [](int64_t n) { return torch::rand({n, 2}) * 2 - 1; }},
+      {"ModuleAdapter",
+       [] {
+         return ModuleAdapter(torch::nn::Sequential(
+                                  Conv2d(Conv2dOptions(1, 2, 3).padding(1)), BatchNorm2d(2),
+                                  torch::nn::Tanh(), torch::nn::Flatten(), Linear(2 * 4 * 4, 3)))
+             .ptr();
+       },
+       [](int64_t n) { return torch::randn({n, 1, 4, 4}); }},
+  };
+}
+
+std::vector<GeneratorCase> all_generators() {
+  return {
+      {"Full", [](auto spec, auto o) { return FullGenerator(spec, o).ptr(); }},
+      {"Chunked", [](auto spec, auto o) { return ChunkedGenerator(spec, o).ptr(); }},
+      {"Layerwise", [](auto spec, auto o) { return LayerwiseGenerator(spec, o).ptr(); }},
+  };
+}
+
+}  // namespace hnet::test

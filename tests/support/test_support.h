@@ -1,0 +1,58 @@
+#pragma once
+// Helpers shared by the tests: reproducible seeding, message matchers, a
+// per-test scratch folder and the small targets the sweeps run over.
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "hnet/generators/generator.h"
+#include "hnet/targets/target.h"
+
+namespace hnet::test {
+
+/// Seeds torch from gtest's --gtest_random_seed (0 when unset -> 1) and
+/// returns the seed, so a failure can be re-run with the same numbers.
+uint64_t seed_torch();
+
+/// The message of a c10::Error thrown by `fn`, without backtrace ("" if none).
+std::string error_message(const std::function<void()>& fn);
+
+/// A fresh empty folder for the running test.
+std::string scratch_dir();
+
+/// A small instance of every target, for sweeps over targets.
+struct TargetCase {
+  std::string name;
+  std::function<std::shared_ptr<Target>()> make;
+  std::function<torch::Tensor(int64_t n)> input;  // [n, ...] inputs
+};
+std::vector<TargetCase> small_targets();
+
+/// Every generator, built for a spec with the given options.
+struct GeneratorCase {
+  std::string name;
+  std::function<std::shared_ptr<WeightGenerator>(std::shared_ptr<const Spec>, GeneratorOptions)>
+      make;
+};
+std::vector<GeneratorCase> all_generators();
+
+// Parameter names in test listings instead of byte dumps.
+inline void PrintTo(const TargetCase& c, std::ostream* os) {
+  *os << c.name;
+}
+inline void PrintTo(const GeneratorCase& c, std::ostream* os) {
+  *os << c.name;
+}
+
+}  // namespace hnet::test
+
+/// EXPECT that `stmt` throws c10::Error whose message contains `substring`.
+#define EXPECT_THROW_WITH(stmt, substring)                                  \
+  EXPECT_THAT(::hnet::test::error_message([&] { stmt; }),                   \
+              ::testing::HasSubstr(substring))

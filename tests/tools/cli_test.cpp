@@ -1,0 +1,87 @@
+// The hnet executable end to end: exit statuses and one-line errors.
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "hnet/data/fashion_mnist.h"
+#include "hnet/io/safetensors.h"
+#include "support/test_support.h"
+
+namespace hnet {
+namespace {
+
+struct Run {
+  int status;
+  std::string out;
+  std::string err;
+};
+
+Run run_cli(const std::string& args) {
+  const std::string err_path =
+      ::testing::TempDir() + "/hnet_cli_stderr_" + std::to_string(getpid()) + ".txt";
+  const std::string cmd = std::string(HNET_CLI_PATH) + " " + args + " 2>" + err_path;
+  Run r{};
+  FILE* pipe = popen(cmd.c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) r.out.append(buf, n);
+  const int raw = pclose(pipe);
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+  std::ifstream err(err_path);
+  r.err.assign(std::istreambuf_iterator<char>(err), {});
+  return r;
+}
+
+int lines(const std::string& s) {
+  return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
+}
+
+TEST(Cli, UsageErrorsExitWithTwoAndOneLine) {
+  for (const char* args : {"", "frobnicate", "demo --steps -3", "demo --threads x", "inspect"}) {
+    SCOPED_TRACE(args);
+    auto r = run_cli(args);
+    EXPECT_EQ(r.status, 2);
+    EXPECT_EQ(lines(r.err), 1) << r.err;
+  }
+}
+
+TEST(Cli, MissingFilesAreNamed) {
+  auto r = run_cli("inspect /nonexistent/w.safetensors");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_THAT(r.err, ::testing::HasSubstr("/nonexistent/w.safetensors"));
+  EXPECT_EQ(lines(r.err), 1);
+  r = run_cli("demo --steps 1 --data /nonexistent/fmnist");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_THAT(r.err, ::testing::HasSubstr("/nonexistent/fmnist"));
+  EXPECT_EQ(lines(r.err), 1);
+}
+
+TEST(Cli, InspectListsTensors) {
+  const std::string path = test::scratch_dir() + "/w.safetensors";
+  io::save_safetensors(path, {{"fc1.weight", torch::zeros({3, 4})}, {"ids", torch::zeros({2}, torch::kLong)}},
+                       {{"target", "mlp"}});
+  auto r = run_cli("inspect " + path);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_THAT(r.out, ::testing::HasSubstr("fc1.weight\tFloat\t[3, 4]"));
+  EXPECT_THAT(r.out, ::testing::HasSubstr("ids\tLong\t[2]"));
+  EXPECT_THAT(r.out, ::testing::HasSubstr("# target: mlp"));
+}
+
+TEST(Cli, DemoTrainsAndSavesGeneratedWeights) {
+  if (!std::filesystem::exists(data::default_data_root() + "/t10k-images-idx3-ubyte.gz")) {
+    GTEST_SKIP() << "Fashion-MNIST not installed";
+  }
+  const std::string path = test::scratch_dir() + "/demo.safetensors";
+  auto r = run_cli("demo --steps 30 --hidden 20 --threads 1 --save " + path);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_THAT(r.out, ::testing::HasSubstr("test accuracy: 0."));
+  auto file = io::load_safetensors(path);
+  EXPECT_EQ(file.get("fc1.weight").sizes(), torch::IntArrayRef({20, 784}));
+}
+
+}  // namespace
+}  // namespace hnet

@@ -1,0 +1,17 @@
+#pragma once
+// The hnet subcommands: each registers its flags on the CLI11 app and runs
+// through the library. Errors are thrown (c10::Error for bad input) and
+// turned into exit codes by main.
+
+#include <CLI/CLI.hpp>
+
+namespace hnet::cli {
+
+/// Registers `hnet demo`: trains a hypernetwork-generated MLP on
+/// Fashion-MNIST and prints its test accuracy.
+void add_demo_command(CLI::App& app);
+
+/// Registers `hnet inspect FILE`: lists the tensors of a safetensors file.
+void add_inspect_command(CLI::App& app);
+
+}  // namespace hnet::cli

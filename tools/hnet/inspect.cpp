@@ -1,0 +1,25 @@
+#include <iostream>
+
+#include "commands.h"
+#include "hnet/io/safetensors.h"
+#include "hnet/spec.h"
+
+namespace hnet::cli {
+
+void add_inspect_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("inspect", "List the tensors of a safetensors file");
+  auto path = std::make_shared<std::string>();
+  cmd->add_option("file", *path, "safetensors file")->required();
+  cmd->callback([path] {
+    const auto file = io::load_safetensors(*path);
+    for (const auto& [key, value] : file.metadata) {
+      std::cout << "# " << key << ": " << value << "\n";
+    }
+    for (const auto& [name, tensor] : file.tensors) {
+      std::cout << name << "\t" << c10::toString(tensor.scalar_type()) << "\t"
+                << shape_str(tensor.sizes()) << "\n";
+    }
+  });
+}
+
+}  // namespace hnet::cli
