@@ -1,10 +1,10 @@
 #include "hnet/spec.h"
 
+#include <c10/util/Exception.h>
+
 #include <algorithm>
 #include <numeric>
 #include <sstream>
-
-#include <c10/util/Exception.h>
 
 namespace hnet {
 
@@ -62,9 +62,8 @@ std::string closest_name(const std::string& name, const std::vector<std::string>
 
 Spec& Spec::add_weight(const std::string& name, std::vector<int64_t> shape, double gain) {
   TORCH_CHECK(
-      shape.size() >= 2,
-      "Spec: weight '", name, "' must have at least 2 dimensions [out, in, ...], got ",
-      shape_str(shape));
+      shape.size() >= 2, "Spec: weight '", name,
+      "' must have at least 2 dimensions [out, in, ...], got ", shape_str(shape));
   SpecEntry e;
   e.name = name;
   e.role = Role::kWeight;
@@ -90,8 +89,8 @@ Spec& Spec::add_bias(const std::string& name, int64_t size, int64_t fan_in) {
 
 Spec& Spec::add_norm(const std::string& name, int64_t size, Role role) {
   TORCH_CHECK(
-      role == Role::kScale || role == Role::kShift,
-      "Spec: normalisation entry '", name, "' must have role kScale or kShift");
+      role == Role::kScale || role == Role::kShift, "Spec: normalisation entry '", name,
+      "' must have role kScale or kShift");
   SpecEntry e;
   e.name = name;
   e.shape = {size};
@@ -119,8 +118,7 @@ Spec& Spec::add(SpecEntry e) {
         shape_str(e.shape));
     e.numel *= d;
   }
-  TORCH_CHECK(
-      numel_ <= INT64_MAX - e.numel, "Spec: total size overflows at entry '", e.name, "'");
+  TORCH_CHECK(numel_ <= INT64_MAX - e.numel, "Spec: total size overflows at entry '", e.name, "'");
   e.offset = numel_;
   numel_ += e.numel;
   by_name_.emplace(e.name, entries_.size());

@@ -8,8 +8,8 @@ Weights::Weights(std::shared_ptr<const Spec> spec, torch::Tensor flat)
     : spec_(std::move(spec)), flat_(std::move(flat)) {
   TORCH_CHECK(spec_ != nullptr, "Weights: spec must not be null");
   TORCH_CHECK(
-      flat_.dim() == 1 || flat_.dim() == 2,
-      "Weights: flat tensor must be [N] or [B, N], got ", shape_str(flat_.sizes()));
+      flat_.dim() == 1 || flat_.dim() == 2, "Weights: flat tensor must be [N] or [B, N], got ",
+      shape_str(flat_.sizes()));
   TORCH_CHECK(
       flat_.size(-1) == spec_->numel(), "Weights: flat tensor has ", flat_.size(-1),
       " values per weight set but the spec needs ", spec_->numel());

@@ -55,13 +55,13 @@ TEST(Spec, RejectsBadEntries) {
   EXPECT_THROW_WITH(s.add_bias("", 3, 1), "name must not be empty");
   s.add_bias("b", 3, 1);
   EXPECT_THROW_WITH(s.add_bias("b", 3, 1), "entry 'b' is already present");
-  EXPECT_THROW_WITH(
-      s.add_weight("huge", {INT64_MAX / 2, 4}, 1.0), "has too many elements, shape");
+  EXPECT_THROW_WITH(s.add_weight("huge", {INT64_MAX / 2, 4}, 1.0), "has too many elements, shape");
 }
 
 TEST(Spec, UnknownNameSuggestsClosest) {
   const Spec s = two_layer_spec();
-  EXPECT_THROW_WITH(s.index("fc1.wieght"), "no entry named 'fc1.wieght'; did you mean 'fc1.weight'?");
+  EXPECT_THROW_WITH(
+      s.index("fc1.wieght"), "no entry named 'fc1.wieght'; did you mean 'fc1.weight'?");
   EXPECT_FALSE(s.contains("nope"));
 }
 

@@ -43,10 +43,10 @@ TEST(Weights, GradientsReachTheFlatTensor) {
 }
 
 TEST(Weights, RejectsMismatchedFlat) {
-  EXPECT_THROW_WITH(Weights(small_spec(), torch::zeros({7})),
-                    "has 7 values per weight set but the spec needs 8");
-  EXPECT_THROW_WITH(Weights(small_spec(), torch::zeros({1, 2, 8})),
-                    "must be [N] or [B, N], got [1, 2, 8]");
+  EXPECT_THROW_WITH(
+      Weights(small_spec(), torch::zeros({7})), "has 7 values per weight set but the spec needs 8");
+  EXPECT_THROW_WITH(
+      Weights(small_spec(), torch::zeros({1, 2, 8})), "must be [N] or [B, N], got [1, 2, 8]");
   EXPECT_THROW_WITH(Weights(small_spec(), torch::zeros({8, 2}).t()), "stride 1, got 2");
   Weights w(small_spec(), torch::zeros({2, 8}));
   EXPECT_THROW_WITH(w.select(2), "index must be in [0, 2), got 2");

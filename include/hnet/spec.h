@@ -10,12 +10,12 @@
 /// the variance a directly-initialised target would have (Chang, Sacramento,
 /// Grewe 2020, "Principled weight initialization for hypernetworks").
 
+#include <torch/types.h>
+
 #include <cstdint>
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-#include <torch/types.h>
 
 namespace hnet {
 
@@ -69,10 +69,18 @@ class Spec {
   /// Appends a fully described entry; offset and numel are filled in.
   Spec& add(SpecEntry entry);
 
-  size_t size() const { return entries_.size(); }
-  int64_t numel() const { return numel_; }
-  const std::vector<SpecEntry>& entries() const { return entries_; }
-  const SpecEntry& operator[](size_t i) const { return entries_.at(i); }
+  size_t size() const {
+    return entries_.size();
+  }
+  int64_t numel() const {
+    return numel_;
+  }
+  const std::vector<SpecEntry>& entries() const {
+    return entries_;
+  }
+  const SpecEntry& operator[](size_t i) const {
+    return entries_.at(i);
+  }
 
   /// Index of `name`; throws naming the closest known name when absent.
   size_t index(const std::string& name) const;

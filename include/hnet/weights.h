@@ -2,10 +2,10 @@
 /// \file
 /// `Weights`: named zero-copy views into one flat tensor laid out by a `Spec`.
 
+#include <torch/types.h>
+
 #include <memory>
 #include <string>
-
-#include <torch/types.h>
 
 #include "hnet/spec.h"
 
@@ -29,9 +29,13 @@ class Weights {
   Weights(std::shared_ptr<const Spec> spec, torch::Tensor flat);
 
   /// True when `flat` has a leading batch dimension.
-  bool batched() const { return flat_.dim() == 2; }
+  bool batched() const {
+    return flat_.dim() == 2;
+  }
   /// B for batched weights, 1 otherwise.
-  int64_t batch_size() const { return batched() ? flat_.size(0) : 1; }
+  int64_t batch_size() const {
+    return batched() ? flat_.size(0) : 1;
+  }
 
   /// Entry `i` as [shape...] or, batched, [B, shape...].
   torch::Tensor operator[](size_t i) const;
@@ -41,9 +45,15 @@ class Weights {
   /// Weight set `b` of a batched `Weights` (unbatched result); a view.
   Weights select(int64_t b) const;
 
-  const Spec& spec() const { return *spec_; }
-  const std::shared_ptr<const Spec>& spec_ptr() const { return spec_; }
-  const torch::Tensor& flat() const { return flat_; }
+  const Spec& spec() const {
+    return *spec_;
+  }
+  const std::shared_ptr<const Spec>& spec_ptr() const {
+    return spec_;
+  }
+  const torch::Tensor& flat() const {
+    return flat_;
+  }
 
  private:
   std::shared_ptr<const Spec> spec_;

@@ -26,8 +26,8 @@ torch::Tensor MipEncodingImpl::forward(const torch::Tensor& x) {
   if (outside.any().item<bool>()) {
     const int64_t flat = outside.flatten().nonzero()[0].item<int64_t>();
     TORCH_CHECK(
-        false, "MipEncoding: inputs must be in [0, 1], got ",
-        x.flatten()[flat].item<double>(), " at [", flat / in_dim, ", ", flat % in_dim, "]");
+        false, "MipEncoding: inputs must be in [0, 1], got ", x.flatten()[flat].item<double>(),
+        " at [", flat / in_dim, ", ", flat % in_dim, "]");
   }
   auto angle = x * (M_PI / 2);
   return torch::cat({torch::cos(angle), torch::sin(angle)}, 1);

@@ -39,8 +39,8 @@ torch::Tensor TaskEmbeddingImpl::forward(const torch::Tensor& ids) {
   if (ids.numel() > 0) {
     const int64_t lo = ids.min().item<int64_t>(), hi = ids.max().item<int64_t>();
     TORCH_CHECK(
-        lo >= 0 && hi < options.tasks(), "TaskEmbedding: task ids must be in [0, ",
-        options.tasks(), "), got ", lo < 0 ? lo : hi);
+        lo >= 0 && hi < options.tasks(), "TaskEmbedding: task ids must be in [0, ", options.tasks(),
+        "), got ", lo < 0 ? lo : hi);
   }
   return weight.index_select(0, ids);
 }

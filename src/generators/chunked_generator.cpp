@@ -5,8 +5,7 @@
 namespace hnet {
 
 ChunkedGeneratorImpl::ChunkedGeneratorImpl(
-    std::shared_ptr<const Spec> spec,
-    GeneratorOptions options)
+    std::shared_ptr<const Spec> spec, GeneratorOptions options)
     : options(std::move(options)), spec_(std::move(spec)) {
   reset();
 }
@@ -18,8 +17,9 @@ void ChunkedGeneratorImpl::reset() {
   chunk_embeddings =
       register_parameter("chunk_embeddings", torch::empty({k, options.embedding_dim()}));
   trunk = register_module(
-      "trunk", Trunk(options.condition_dim() + options.embedding_dim(), options.hidden(),
-                     options.activation()));
+      "trunk", Trunk(
+                   options.condition_dim() + options.embedding_dim(), options.hidden(),
+                   options.activation()));
   head = register_module("head", torch::nn::Linear(trunk->output_dim(), options.chunk_size()));
   output = register_module("output", OutputParametrization(spec_, options.output()));
   reset_parameters();
@@ -36,7 +36,8 @@ void ChunkedGeneratorImpl::reset_parameters() {
       1);
   detail::init_head(
       head->weight, head->bias, trunk->output_second_moment(sample), output->head_variance());
-  detail::calibrate_output(*output, [this](const torch::Tensor& c) { return raw(c); }, options);
+  detail::calibrate_output(
+      *output, [this](const torch::Tensor& c) { return raw(c); }, options);
 }
 
 void ChunkedGeneratorImpl::pretty_print(std::ostream& stream) const {
@@ -47,7 +48,8 @@ void ChunkedGeneratorImpl::pretty_print(std::ostream& stream) const {
 
 torch::Tensor ChunkedGeneratorImpl::raw(const torch::Tensor& cond) {
   check_condition(cond, options.condition_dim(), "ChunkedGenerator");
-  return head->forward(trunk->forward_pairs(cond, chunk_embeddings))  // [B*K, chunk]
+  return head
+      ->forward(trunk->forward_pairs(cond, chunk_embeddings))  // [B*K, chunk]
       .view({cond.size(0), chunks() * options.chunk_size()})
       .narrow(1, 0, spec_->numel());
 }

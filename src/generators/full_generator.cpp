@@ -24,10 +24,11 @@ void FullGeneratorImpl::reset() {
 }
 
 void FullGeneratorImpl::reset_parameters() {
-  const double m2 = trunk->output_second_moment(detail::calibration_sample(
-      512, options.condition_dim(), options.condition_second_moment()));
+  const double m2 = trunk->output_second_moment(
+      detail::calibration_sample(512, options.condition_dim(), options.condition_second_moment()));
   detail::init_head(head->weight, head->bias, m2, output->head_variance());
-  detail::calibrate_output(*output, [this](const torch::Tensor& c) { return raw(c); }, options);
+  detail::calibrate_output(
+      *output, [this](const torch::Tensor& c) { return raw(c); }, options);
 }
 
 void FullGeneratorImpl::pretty_print(std::ostream& stream) const {

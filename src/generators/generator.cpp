@@ -17,9 +17,7 @@ void check_generator_options(const GeneratorOptions& o, const char* who) {
 }
 
 void init_head(
-    torch::Tensor& weight,
-    torch::Tensor& bias,
-    double input_second_moment,
+    torch::Tensor& weight, torch::Tensor& bias, double input_second_moment,
     double output_variance) {
   torch::NoGradGuard no_grad;
   weight.normal_(0.0, hyperfan_head_std(weight.size(-1), input_second_moment, output_variance));

@@ -5,8 +5,7 @@
 namespace hnet {
 
 LayerwiseGeneratorImpl::LayerwiseGeneratorImpl(
-    std::shared_ptr<const Spec> spec,
-    GeneratorOptions options)
+    std::shared_ptr<const Spec> spec, GeneratorOptions options)
     : options(std::move(options)), spec_(std::move(spec)) {
   reset();
 }
@@ -18,8 +17,9 @@ void LayerwiseGeneratorImpl::reset() {
   layer_embeddings =
       register_parameter("layer_embeddings", torch::empty({entries, options.embedding_dim()}));
   trunk = register_module(
-      "trunk", Trunk(options.condition_dim() + options.embedding_dim(), options.hidden(),
-                     options.activation()));
+      "trunk", Trunk(
+                   options.condition_dim() + options.embedding_dim(), options.hidden(),
+                   options.activation()));
   // Groups in order of first appearance, so names are stable.
   std::map<std::vector<int64_t>, size_t> group_of_shape;
   std::vector<std::vector<int64_t>> members;
@@ -54,7 +54,8 @@ void LayerwiseGeneratorImpl::reset_parameters() {
       1);
   const double m2 = trunk->output_second_moment(sample);
   for (auto& head : heads) detail::init_head(head->weight, head->bias, m2, output->head_variance());
-  detail::calibrate_output(*output, [this](const torch::Tensor& c) { return raw(c); }, options);
+  detail::calibrate_output(
+      *output, [this](const torch::Tensor& c) { return raw(c); }, options);
 }
 
 void LayerwiseGeneratorImpl::pretty_print(std::ostream& stream) const {

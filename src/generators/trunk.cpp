@@ -19,7 +19,8 @@ void TrunkImpl::reset() {
   layers.clear();
   int64_t in = in_dim;
   for (size_t i = 0; i < hidden.size(); ++i) {
-    layers.push_back(register_module("fc" + std::to_string(i + 1), torch::nn::Linear(in, hidden[i])));
+    layers.push_back(
+        register_module("fc" + std::to_string(i + 1), torch::nn::Linear(in, hidden[i])));
     in = hidden[i];
   }
   reset_parameters();
@@ -54,10 +55,11 @@ torch::Tensor TrunkImpl::forward_pairs(const torch::Tensor& cond, const torch::T
   }
   const auto& w = layers[0]->weight;
   auto from_cond = torch::addmm(layers[0]->bias, cond, w.narrow(1, 0, c).t());  // [B, h]
-  auto from_emb = torch::mm(emb, w.narrow(1, c, e).t());                       // [K, h]
+  auto from_emb = torch::mm(emb, w.narrow(1, c, e).t());                        // [K, h]
   auto h = apply_activation(activation, from_cond.unsqueeze(1) + from_emb.unsqueeze(0))
                .view({b * k, w.size(0)});
-  for (size_t i = 1; i < layers.size(); ++i) h = apply_activation(activation, layers[i]->forward(h));
+  for (size_t i = 1; i < layers.size(); ++i)
+    h = apply_activation(activation, layers[i]->forward(h));
   return h;
 }
 

@@ -1,10 +1,10 @@
 #include "hnet/learn/classifier_training.h"
 
-#include <chrono>
-#include <cstdio>
-
 #include <torch/nn/functional/loss.h>
 #include <torch/optim/adam.h>
+
+#include <chrono>
+#include <cstdio>
 
 namespace hnet {
 
@@ -26,15 +26,12 @@ double accuracy(Target& target, const Weights& w, const data::Dataset& data, int
 }
 
 ClassifierTrainingResult train_hyper_classifier(
-    Target& target,
-    WeightGenerator& generator,
-    const torch::Tensor& condition,
-    const data::Dataset& train,
-    const data::Dataset& test,
-    const ClassifierTrainingOptions& options,
+    Target& target, WeightGenerator& generator, const torch::Tensor& condition,
+    const data::Dataset& train, const data::Dataset& test, const ClassifierTrainingOptions& options,
     std::ostream* log) {
   TORCH_CHECK(options.steps() > 0, "train: steps must be > 0, got ", options.steps());
-  TORCH_CHECK(options.batch_size() > 0, "train: batch_size must be > 0, got ", options.batch_size());
+  TORCH_CHECK(
+      options.batch_size() > 0, "train: batch_size must be > 0, got ", options.batch_size());
   TORCH_CHECK(options.lr() > 0, "train: lr must be > 0, got ", options.lr());
   TORCH_CHECK(train.size() > 0, "train: the training set is empty");
   TORCH_CHECK(

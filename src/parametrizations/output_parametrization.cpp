@@ -5,14 +5,14 @@
 namespace hnet {
 
 OutputParametrizationImpl::OutputParametrizationImpl(
-    std::shared_ptr<const Spec> spec,
-    OutputOptions options)
+    std::shared_ptr<const Spec> spec, OutputOptions options)
     : spec(std::move(spec)), options(options) {
   reset();
 }
 
 void OutputParametrizationImpl::reset() {
-  TORCH_CHECK(spec != nullptr && spec->numel() > 0, "OutputParametrization: spec must not be empty");
+  TORCH_CHECK(
+      spec != nullptr && spec->numel() > 0, "OutputParametrization: spec must not be empty");
   TORCH_CHECK(
       options.mip_delta_scale() > 0 && std::isfinite(options.mip_delta_scale()),
       "OutputParametrization: mip_delta_scale must be > 0, got ", options.mip_delta_scale());
@@ -39,8 +39,9 @@ void OutputParametrizationImpl::pretty_print(std::ostream& stream) const {
 
 torch::Tensor OutputParametrizationImpl::forward(const torch::Tensor& raw) {
   TORCH_CHECK(
-      raw.dim() == 2 && raw.size(1) == spec->numel(), "OutputParametrization: raw outputs must be [B, ",
-      spec->numel(), "], got ", shape_str(raw.sizes()));
+      raw.dim() == 2 && raw.size(1) == spec->numel(),
+      "OutputParametrization: raw outputs must be [B, ", spec->numel(), "], got ",
+      shape_str(raw.sizes()));
   return torch::addcmul(theta0.defined() ? theta0 : mean, scale, raw);
 }
 

@@ -1,9 +1,9 @@
 #include "hnet/targets/activation.h"
 
+#include <ATen/ATen.h>
+
 #include <utility>
 #include <vector>
-
-#include <ATen/ATen.h>
 
 #include "hnet/spec.h"
 
@@ -12,10 +12,10 @@ namespace {
 
 const std::vector<std::pair<std::string, Activation>>& activation_names() {
   static const std::vector<std::pair<std::string, Activation>> names{
-      {"relu", Activation::kRelu},       {"leaky_relu", Activation::kLeakyRelu},
-      {"tanh", Activation::kTanh},       {"sigmoid", Activation::kSigmoid},
-      {"elu", Activation::kElu},         {"gelu", Activation::kGelu},
-      {"sin", Activation::kSin},         {"identity", Activation::kIdentity}};
+      {"relu", Activation::kRelu}, {"leaky_relu", Activation::kLeakyRelu},
+      {"tanh", Activation::kTanh}, {"sigmoid", Activation::kSigmoid},
+      {"elu", Activation::kElu},   {"gelu", Activation::kGelu},
+      {"sin", Activation::kSin},   {"identity", Activation::kIdentity}};
   return names;
 }
 
@@ -43,23 +43,34 @@ std::string activation_name(Activation a) {
 
 torch::Tensor apply_activation(Activation a, const torch::Tensor& x) {
   switch (a) {
-    case Activation::kRelu: return at::relu(x);
-    case Activation::kLeakyRelu: return at::leaky_relu(x, 0.01);
-    case Activation::kTanh: return at::tanh(x);
-    case Activation::kSigmoid: return at::sigmoid(x);
-    case Activation::kElu: return at::elu(x);
-    case Activation::kGelu: return at::gelu(x);
-    case Activation::kSin: return at::sin(x);
-    case Activation::kIdentity: return x;
+    case Activation::kRelu:
+      return at::relu(x);
+    case Activation::kLeakyRelu:
+      return at::leaky_relu(x, 0.01);
+    case Activation::kTanh:
+      return at::tanh(x);
+    case Activation::kSigmoid:
+      return at::sigmoid(x);
+    case Activation::kElu:
+      return at::elu(x);
+    case Activation::kGelu:
+      return at::gelu(x);
+    case Activation::kSin:
+      return at::sin(x);
+    case Activation::kIdentity:
+      return x;
   }
   TORCH_INTERNAL_ASSERT(false, "unknown activation");
 }
 
 double activation_gain(Activation a) {
   switch (a) {
-    case Activation::kRelu: return 2.0;
-    case Activation::kLeakyRelu: return 2.0 / (1.0 + 0.01 * 0.01);
-    default: return 1.0;
+    case Activation::kRelu:
+      return 2.0;
+    case Activation::kLeakyRelu:
+      return 2.0 / (1.0 + 0.01 * 0.01);
+    default:
+      return 1.0;
   }
 }
 

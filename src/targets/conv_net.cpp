@@ -65,8 +65,8 @@ torch::Tensor ConvNetImpl::forward(const torch::Tensor& x, const Weights& w) {
       shape_str(x.sizes()));
   auto h = x;
   for (const auto& conv : convs_) {
-    h = torch::max_pool2d(apply_activation(options.activation(), conv.forward(h, w, stats_slot_)),
-                          2);
+    h = torch::max_pool2d(
+        apply_activation(options.activation(), conv.forward(h, w, stats_slot_)), 2);
   }
   h = h.flatten(1);
   h = apply_activation(options.activation(), functional::linear(h, w[fc1_], w[fc1_ + 1]));

@@ -7,14 +7,8 @@
 namespace hnet::detail {
 
 ConvUnit::ConvUnit(
-    Spec& spec,
-    torch::nn::Module& owner,
-    const std::string& name,
-    const std::string& bn_name,
-    ConvUnitShape shape,
-    Norm norm,
-    double gain,
-    int64_t slots)
+    Spec& spec, torch::nn::Module& owner, const std::string& name, const std::string& bn_name,
+    ConvUnitShape shape, Norm norm, double gain, int64_t slots)
     : shape_(shape) {
   weight_ = spec.size();
   spec.add_weight(name + ".weight", {shape.out, shape.in, shape.kernel, shape.kernel}, gain);

@@ -3,9 +3,9 @@
 // convolutional targets: registers its spec entries and statistics buffers
 // and runs them. Internal to the targets.
 
-#include <string>
-
 #include <torch/nn/module.h>
+
+#include <string>
 
 #include "hnet/spec.h"
 #include "hnet/targets/norm.h"
@@ -28,14 +28,8 @@ class ConvUnit {
   // "<bn_name>.scale"/"<bn_name>.shift" plus a BatchNormStats submodule named
   // bn_name (dots replaced) of `owner`.
   ConvUnit(
-      Spec& spec,
-      torch::nn::Module& owner,
-      const std::string& name,
-      const std::string& bn_name,
-      ConvUnitShape shape,
-      Norm norm,
-      double gain,
-      int64_t slots);
+      Spec& spec, torch::nn::Module& owner, const std::string& name, const std::string& bn_name,
+      ConvUnitShape shape, Norm norm, double gain, int64_t slots);
 
   torch::Tensor forward(const torch::Tensor& x, const Weights& w, int64_t slot) const;
 

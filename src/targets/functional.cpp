@@ -20,8 +20,8 @@ torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w, const torch
       x.size(1) == w.size(-1), "linear: input has ", x.size(1), " features but the weight ",
       shape_str(w.sizes()), " expects ", w.size(-1));
   if (w.dim() == 2) return at::linear(x, w, bias);
-  TORCH_CHECK(w.dim() == 3, "linear: weight must be [out, in] or [B, out, in], got ",
-              shape_str(w.sizes()));
+  TORCH_CHECK(
+      w.dim() == 3, "linear: weight must be [out, in] or [B, out, in], got ", shape_str(w.sizes()));
   const int64_t sets = w.size(0);
   const int64_t g = group_size(x.size(0), sets, "linear");
   auto xg = x.view({sets, g, x.size(1)});
@@ -31,19 +31,16 @@ torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w, const torch
 }
 
 torch::Tensor conv2d(
-    const torch::Tensor& x,
-    const torch::Tensor& w,
-    const torch::Tensor& bias,
-    torch::IntArrayRef stride,
-    torch::IntArrayRef padding,
-    torch::IntArrayRef dilation) {
+    const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& bias,
+    torch::IntArrayRef stride, torch::IntArrayRef padding, torch::IntArrayRef dilation) {
   TORCH_CHECK(x.dim() == 4, "conv2d: input must be [N, C, H, W], got ", shape_str(x.sizes()));
   TORCH_CHECK(
       x.size(1) == w.size(-3), "conv2d: input has ", x.size(1), " channels but the weight ",
       shape_str(w.sizes()), " expects ", w.size(-3));
   if (w.dim() == 4) return at::conv2d(x, w, bias, stride, padding, dilation);
-  TORCH_CHECK(w.dim() == 5, "conv2d: weight must be [O, C, k, k] or [B, O, C, k, k], got ",
-              shape_str(w.sizes()));
+  TORCH_CHECK(
+      w.dim() == 5, "conv2d: weight must be [O, C, k, k] or [B, O, C, k, k], got ",
+      shape_str(w.sizes()));
   const int64_t sets = w.size(0), out = w.size(1), c = x.size(1);
   const int64_t g = group_size(x.size(0), sets, "conv2d");
   // One grouped convolution: the B weight sets become B groups, and the G
@@ -60,22 +57,18 @@ torch::Tensor conv2d(
 }
 
 torch::Tensor batch_norm(
-    const torch::Tensor& x,
-    const torch::Tensor& scale,
-    const torch::Tensor& shift,
-    const torch::Tensor& running_mean,
-    const torch::Tensor& running_var,
-    bool training,
-    double momentum,
-    double eps) {
+    const torch::Tensor& x, const torch::Tensor& scale, const torch::Tensor& shift,
+    const torch::Tensor& running_mean, const torch::Tensor& running_var, bool training,
+    double momentum, double eps) {
   TORCH_CHECK(x.dim() >= 2, "batch_norm: input must be [N, C, ...], got ", shape_str(x.sizes()));
   const int64_t c = x.size(1);
   TORCH_CHECK(
       scale.size(-1) == c && shift.size(-1) == c, "batch_norm: input has ", c,
       " channels but scale is ", shape_str(scale.sizes()), " and shift ", shape_str(shift.sizes()));
   if (scale.dim() == 1) {
-    return at::batch_norm(x, scale, shift, running_mean, running_var, training, momentum, eps,
-                          /*cudnn_enabled=*/true);
+    return at::batch_norm(
+        x, scale, shift, running_mean, running_var, training, momentum, eps,
+        /*cudnn_enabled=*/true);
   }
   const int64_t sets = scale.size(0);
   const int64_t g = group_size(x.size(0), sets, "batch_norm");

@@ -29,15 +29,24 @@ c10::optional<std::vector<Member>> members_of(torch::nn::Module& m) {
   auto weight_bias = [](torch::Tensor& w, torch::Tensor& b, Role wr, Role br) {
     return std::vector<Member>{{"weight", &w, wr}, {"bias", &b, br}};
   };
-  if (auto* l = layer_as<LinearImpl>(m)) return weight_bias(l->weight, l->bias, Role::kWeight, Role::kBias);
-  if (auto* l = layer_as<Conv1dImpl>(m)) return weight_bias(l->weight, l->bias, Role::kWeight, Role::kBias);
-  if (auto* l = layer_as<Conv2dImpl>(m)) return weight_bias(l->weight, l->bias, Role::kWeight, Role::kBias);
-  if (auto* l = layer_as<Conv3dImpl>(m)) return weight_bias(l->weight, l->bias, Role::kWeight, Role::kBias);
-  if (auto* l = layer_as<BatchNorm1dImpl>(m)) return weight_bias(l->weight, l->bias, Role::kScale, Role::kShift);
-  if (auto* l = layer_as<BatchNorm2dImpl>(m)) return weight_bias(l->weight, l->bias, Role::kScale, Role::kShift);
-  if (auto* l = layer_as<BatchNorm3dImpl>(m)) return weight_bias(l->weight, l->bias, Role::kScale, Role::kShift);
-  if (auto* l = layer_as<LayerNormImpl>(m)) return weight_bias(l->weight, l->bias, Role::kScale, Role::kShift);
-  if (auto* l = layer_as<GroupNormImpl>(m)) return weight_bias(l->weight, l->bias, Role::kScale, Role::kShift);
+  if (auto* l = layer_as<LinearImpl>(m))
+    return weight_bias(l->weight, l->bias, Role::kWeight, Role::kBias);
+  if (auto* l = layer_as<Conv1dImpl>(m))
+    return weight_bias(l->weight, l->bias, Role::kWeight, Role::kBias);
+  if (auto* l = layer_as<Conv2dImpl>(m))
+    return weight_bias(l->weight, l->bias, Role::kWeight, Role::kBias);
+  if (auto* l = layer_as<Conv3dImpl>(m))
+    return weight_bias(l->weight, l->bias, Role::kWeight, Role::kBias);
+  if (auto* l = layer_as<BatchNorm1dImpl>(m))
+    return weight_bias(l->weight, l->bias, Role::kScale, Role::kShift);
+  if (auto* l = layer_as<BatchNorm2dImpl>(m))
+    return weight_bias(l->weight, l->bias, Role::kScale, Role::kShift);
+  if (auto* l = layer_as<BatchNorm3dImpl>(m))
+    return weight_bias(l->weight, l->bias, Role::kScale, Role::kShift);
+  if (auto* l = layer_as<LayerNormImpl>(m))
+    return weight_bias(l->weight, l->bias, Role::kScale, Role::kShift);
+  if (auto* l = layer_as<GroupNormImpl>(m))
+    return weight_bias(l->weight, l->bias, Role::kScale, Role::kShift);
   return c10::nullopt;
 }
 
@@ -87,7 +96,8 @@ bool batchable(const std::shared_ptr<torch::nn::Module>& m) {
     }
     return true;
   }
-  if (layer_as<LinearImpl>(*m) || layer_as<BatchNorm1dImpl>(*m) || layer_as<BatchNorm2dImpl>(*m)) return true;
+  if (layer_as<LinearImpl>(*m) || layer_as<BatchNorm1dImpl>(*m) || layer_as<BatchNorm2dImpl>(*m))
+    return true;
   if (auto* conv = layer_as<Conv2dImpl>(*m)) {
     return conv->options.groups() == 1 &&
            c10::get_if<torch::ExpandingArray<2>>(&conv->options.padding()) != nullptr &&
@@ -130,8 +140,7 @@ void ModuleAdapterImpl::reset() {
 }
 
 void ModuleAdapterImpl::pretty_print(std::ostream& stream) const {
-  stream << "hnet::ModuleAdapter(" << root_->name() << ", parameters=" << spec_->numel()
-         << ")";
+  stream << "hnet::ModuleAdapter(" << root_->name() << ", parameters=" << spec_->numel() << ")";
 }
 
 torch::Tensor ModuleAdapterImpl::forward_bound(const torch::Tensor& x, const Weights& w) {
@@ -140,9 +149,7 @@ torch::Tensor ModuleAdapterImpl::forward_bound(const torch::Tensor& x, const Wei
 }
 
 torch::Tensor ModuleAdapterImpl::forward_batched(
-    const std::shared_ptr<torch::nn::Module>& module,
-    const std::string& prefix,
-    torch::Tensor x,
+    const std::shared_ptr<torch::nn::Module>& module, const std::string& prefix, torch::Tensor x,
     const Weights& w) {
   using namespace torch::nn;
   if (auto* seq = dynamic_cast<SequentialImpl*>(module.get())) {

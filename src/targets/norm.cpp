@@ -27,10 +27,7 @@ void BatchNormStatsImpl::pretty_print(std::ostream& stream) const {
 }
 
 torch::Tensor BatchNormStatsImpl::forward(
-    const torch::Tensor& x,
-    const torch::Tensor& scale,
-    const torch::Tensor& shift,
-    int64_t slot) {
+    const torch::Tensor& x, const torch::Tensor& scale, const torch::Tensor& shift, int64_t slot) {
   TORCH_CHECK(
       slot >= 0 && slot < slots, "BatchNormStats: stats slot must be in [0, ", slots, "), got ",
       slot);

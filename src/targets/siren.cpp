@@ -14,10 +14,10 @@ void SirenImpl::reset() {
       sizes.size() >= 2, "Siren: sizes must list at least input and output widths, got ",
       shape_str(sizes));
   for (int64_t s : sizes) TORCH_CHECK(s > 0, "Siren: sizes must be > 0, got ", shape_str(sizes));
-  TORCH_CHECK(options.first_omega() > 0, "Siren: first_omega must be > 0, got ",
-              options.first_omega());
-  TORCH_CHECK(options.hidden_omega() > 0, "Siren: hidden_omega must be > 0, got ",
-              options.hidden_omega());
+  TORCH_CHECK(
+      options.first_omega() > 0, "Siren: first_omega must be > 0, got ", options.first_omega());
+  TORCH_CHECK(
+      options.hidden_omega() > 0, "Siren: hidden_omega must be > 0, got ", options.hidden_omega());
   auto spec = std::make_shared<Spec>();
   for (size_t i = 0; i + 1 < sizes.size(); ++i) {
     const std::string layer = "fc" + std::to_string(i + 1);
@@ -33,8 +33,8 @@ void SirenImpl::reset() {
 
 void SirenImpl::pretty_print(std::ostream& stream) const {
   stream << "hnet::Siren(sizes=" << shape_str(options.sizes())
-         << ", first_omega=" << options.first_omega()
-         << ", hidden_omega=" << options.hidden_omega() << ")";
+         << ", first_omega=" << options.first_omega() << ", hidden_omega=" << options.hidden_omega()
+         << ")";
 }
 
 torch::Tensor SirenImpl::forward(const torch::Tensor& x, const Weights& w) {

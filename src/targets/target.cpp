@@ -10,8 +10,8 @@ void check_weights_match(const Spec& spec, const Weights& w, const char* who) {
       " entries but the target's spec has ", spec.size());
   for (size_t i = 0; i < spec.size(); ++i) {
     TORCH_CHECK(
-        given[i].name == spec[i].name && given[i].shape == spec[i].shape, who, ": weight entry ",
-        i, " is '", given[i].name, "' ", shape_str(given[i].shape), " but the target expects '",
+        given[i].name == spec[i].name && given[i].shape == spec[i].shape, who, ": weight entry ", i,
+        " is '", given[i].name, "' ", shape_str(given[i].shape), " but the target expects '",
         spec[i].name, "' ", shape_str(spec[i].shape));
   }
 }

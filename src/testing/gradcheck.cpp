@@ -1,17 +1,15 @@
 #include "hnet/testing/gradcheck.h"
 
+#include <torch/autograd.h>
+
 #include <cmath>
 #include <sstream>
-
-#include <torch/autograd.h>
 
 namespace hnet::testing {
 
 GradcheckResult gradcheck(
-    const std::function<torch::Tensor()>& fn,
-    const std::vector<torch::Tensor>& inputs,
-    const GradcheckOptions& options,
-    const std::vector<std::string>& names) {
+    const std::function<torch::Tensor()>& fn, const std::vector<torch::Tensor>& inputs,
+    const GradcheckOptions& options, const std::vector<std::string>& names) {
   TORCH_CHECK(
       names.empty() || names.size() == inputs.size(), "gradcheck: ", names.size(),
       " names given for ", inputs.size(), " inputs");

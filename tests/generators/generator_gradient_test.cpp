@@ -19,9 +19,12 @@ TEST_P(GeneratorGradient, MatchesFiniteDifferences) {
   auto target = target_case.make();
   target->as_module().to(torch::kDouble);
   auto gen = gen_case.make(
-      target->spec(),
-      GeneratorOptions(3).hidden({5}).chunk_size(11).embedding_dim(2).activation(Activation::kTanh).output(
-          OutputOptions().mode(OutputMode::kMip).mip_delta_scale(0.5)));
+      target->spec(), GeneratorOptions(3)
+                          .hidden({5})
+                          .chunk_size(11)
+                          .embedding_dim(2)
+                          .activation(Activation::kTanh)
+                          .output(OutputOptions().mode(OutputMode::kMip).mip_delta_scale(0.5)));
   gen->as_module().to(torch::kDouble);
   auto cond = torch::randn({2, 3}, torch::dtype(torch::kDouble).requires_grad(true));
   auto x = target_case.input(4).to(torch::kDouble);
@@ -38,8 +41,7 @@ TEST_P(GeneratorGradient, MatchesFiniteDifferences) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    AllPairs,
-    GeneratorGradient,
+    AllPairs, GeneratorGradient,
     ::testing::Combine(
         ::testing::ValuesIn(test::all_generators()), ::testing::ValuesIn(test::small_targets())),
     [](const auto& info) {

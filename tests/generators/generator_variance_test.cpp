@@ -28,7 +28,8 @@ TEST_P(GeneratorVariance, MatchesTheTargetFanRule) {
   for (const auto& target : targets) {
     const Spec& spec = *target->spec();
     auto gen = gen_case.make(
-        target->spec(), GeneratorOptions(16).hidden({100, 100}).chunk_size(1000).output(var_case.output));
+        target->spec(),
+        GeneratorOptions(16).hidden({100, 100}).chunk_size(1000).output(var_case.output));
     torch::NoGradGuard no_grad;
     auto flat = gen->forward(torch::randn({32, 16}));
     Weights w(target->spec(), flat);
@@ -45,8 +46,7 @@ TEST_P(GeneratorVariance, MatchesTheTargetFanRule) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    AllGenerators,
-    GeneratorVariance,
+    AllGenerators, GeneratorVariance,
     ::testing::Combine(
         ::testing::ValuesIn(test::all_generators()),
         ::testing::Values(

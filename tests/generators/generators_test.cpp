@@ -17,8 +17,8 @@ TEST_P(GeneratorTarget, GeneratesWeightsThatTrainTheTarget) {
   const uint64_t seed = test::seed_torch();
   SCOPED_TRACE("seed " + std::to_string(seed));
   auto target = target_case.make();
-  auto gen = gen_case.make(
-      target->spec(), GeneratorOptions(5).hidden({8}).chunk_size(7).embedding_dim(3));
+  auto gen =
+      gen_case.make(target->spec(), GeneratorOptions(5).hidden({8}).chunk_size(7).embedding_dim(3));
   auto cond = torch::randn({2, 5}, torch::requires_grad());
   auto flat = gen->forward(cond);
   ASSERT_EQ(flat.sizes(), torch::IntArrayRef({2, target->spec()->numel()}));
@@ -34,8 +34,7 @@ TEST_P(GeneratorTarget, GeneratesWeightsThatTrainTheTarget) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    AllPairs,
-    GeneratorTarget,
+    AllPairs, GeneratorTarget,
     ::testing::Combine(
         ::testing::ValuesIn(test::all_generators()), ::testing::ValuesIn(test::small_targets())),
     [](const auto& info) {
@@ -53,7 +52,10 @@ TEST(ChunkedGenerator, ChunksCoverTheSpec) {
   EXPECT_EQ(gen->forward(torch::randn({3, 4})).sizes(), torch::IntArrayRef({3, n}));
   std::ostringstream out;
   gen->pretty_print(out);
-  EXPECT_EQ(out.str(), "hnet::ChunkedGenerator(condition_dim=4, hidden=[100, 100], chunk_size=10, chunks=13, outputs=129)");
+  EXPECT_EQ(
+      out.str(),
+      "hnet::ChunkedGenerator(condition_dim=4, hidden=[100, 100], chunk_size=10, chunks=13, "
+      "outputs=129)");
 }
 
 TEST(ChunkedGenerator, EachConditionIsGeneratedIndependently) {
@@ -86,7 +88,8 @@ TEST(FullGenerator, IsOneLinearMapOfTheTrunk) {
   test::seed_torch();
   FullGenerator gen(mlp_spec(), GeneratorOptions(4).hidden({}));
   auto cond = torch::randn({2, 4});
-  auto expected = gen->output->mean + gen->output->scale * torch::linear(cond, gen->head->weight, gen->head->bias);
+  auto expected = gen->output->mean +
+                  gen->output->scale * torch::linear(cond, gen->head->weight, gen->head->bias);
   EXPECT_TRUE(torch::allclose(gen->forward(cond), expected, 1e-5, 1e-6));
 }
 
@@ -94,9 +97,11 @@ TEST(Generators, RejectBadOptionsAndConditions) {
   for (const auto& g : test::all_generators()) {
     SCOPED_TRACE(g.name);
     EXPECT_THROW_WITH(g.make(mlp_spec(), GeneratorOptions(0)), "condition_dim must be > 0, got 0");
-    EXPECT_THROW_WITH(g.make(mlp_spec(), GeneratorOptions(4).hidden({10, -2})),
-                      "hidden widths must be > 0, got [10, -2]");
-    EXPECT_THROW_WITH(g.make(mlp_spec(), GeneratorOptions(4).chunk_size(0)), "chunk_size must be > 0, got 0");
+    EXPECT_THROW_WITH(
+        g.make(mlp_spec(), GeneratorOptions(4).hidden({10, -2})),
+        "hidden widths must be > 0, got [10, -2]");
+    EXPECT_THROW_WITH(
+        g.make(mlp_spec(), GeneratorOptions(4).chunk_size(0)), "chunk_size must be > 0, got 0");
     auto gen = g.make(mlp_spec(), GeneratorOptions(4));
     EXPECT_THROW_WITH(gen->forward(torch::zeros({2, 3})), "condition must be [B, 4], got [2, 3]");
   }

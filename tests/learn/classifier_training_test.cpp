@@ -32,7 +32,8 @@ TEST(ClassifierTraining, AccuracyCountsCorrectPredictions) {
   Mlp mlp(MlpOptions({1, 2}));
   // logits = [x, -x]: class 0 wins exactly when x > 0.
   Weights w(mlp->spec(), torch::tensor({1.0f, -1.0f, 0.0f, 0.0f}));
-  data::Dataset d{torch::tensor({{1.0f}, {-2.0f}, {3.0f}, {-1.0f}}), torch::tensor({0, 1, 1, 1}, torch::kLong)};
+  data::Dataset d{
+      torch::tensor({{1.0f}, {-2.0f}, {3.0f}, {-1.0f}}), torch::tensor({0, 1, 1, 1}, torch::kLong)};
   EXPECT_DOUBLE_EQ(accuracy(*mlp, w, d, 3), 0.75);
 }
 
@@ -41,12 +42,15 @@ TEST(ClassifierTraining, RejectsBadOptions) {
   ChunkedGenerator gen(mlp->spec(), GeneratorOptions(3));
   auto cond = torch::randn({1, 3}, torch::requires_grad());
   auto d = blobs(8);
-  EXPECT_THROW_WITH(train_hyper_classifier(*mlp, *gen, cond, d, d, ClassifierTrainingOptions().steps(0), nullptr),
-                    "steps must be > 0, got 0");
-  EXPECT_THROW_WITH(train_hyper_classifier(*mlp, *gen, cond, d, d, ClassifierTrainingOptions().lr(-1), nullptr),
-                    "lr must be > 0, got -1");
-  EXPECT_THROW_WITH(train_hyper_classifier(*mlp, *gen, torch::randn({1, 3}), d, d, {}, nullptr),
-                    "condition must be a [1, d] tensor that requires grad");
+  EXPECT_THROW_WITH(
+      train_hyper_classifier(*mlp, *gen, cond, d, d, ClassifierTrainingOptions().steps(0), nullptr),
+      "steps must be > 0, got 0");
+  EXPECT_THROW_WITH(
+      train_hyper_classifier(*mlp, *gen, cond, d, d, ClassifierTrainingOptions().lr(-1), nullptr),
+      "lr must be > 0, got -1");
+  EXPECT_THROW_WITH(
+      train_hyper_classifier(*mlp, *gen, torch::randn({1, 3}), d, d, {}, nullptr),
+      "condition must be a [1, d] tensor that requires grad");
 }
 
 }  // namespace

@@ -33,7 +33,8 @@ TEST(OutputParametrization, MipAddsALearnedBase) {
 TEST(OutputParametrization, MipGeneratorStartsNearItsBase) {
   test::seed_torch();
   Mlp mlp(MlpOptions({50, 20, 5}));
-  FullGenerator gen(mlp->spec(), GeneratorOptions(8).output(OutputOptions().mode(OutputMode::kMip)));
+  FullGenerator gen(
+      mlp->spec(), GeneratorOptions(8).output(OutputOptions().mode(OutputMode::kMip)));
   torch::NoGradGuard no_grad;
   auto delta = gen->forward(torch::randn({4, 8})) - gen->output->theta0;
   // delta has about 1% of the weights' scale.
@@ -43,8 +44,9 @@ TEST(OutputParametrization, MipGeneratorStartsNearItsBase) {
 }
 
 TEST(OutputParametrization, RejectsBadOptions) {
-  EXPECT_THROW_WITH(OutputParametrization(spec(), OutputOptions().mip_delta_scale(0)),
-                    "mip_delta_scale must be > 0, got 0");
+  EXPECT_THROW_WITH(
+      OutputParametrization(spec(), OutputOptions().mip_delta_scale(0)),
+      "mip_delta_scale must be > 0, got 0");
   OutputParametrization p(spec(), OutputOptions());
   EXPECT_THROW_WITH(p->forward(torch::zeros({18})), "raw outputs must be [B, 18], got [18]");
   EXPECT_THROW_WITH(hyperfan_head_std(0, 1.0, 1.0), "fan_in must be > 0, got 0");

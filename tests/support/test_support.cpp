@@ -44,30 +44,41 @@ std::vector<TargetCase> small_targets() {
   using torch::nn::Conv2dOptions;
   using torch::nn::Linear;
   return {
-      {"Mlp", [] { return Mlp(MlpOptions({6, 5, 3}).activation(Activation::kTanh)).ptr(); },
-       [](int64_t n) { return torch::randn({n, 6}); }},
+      {"Mlp",
+       [] {
+         return Mlp(MlpOptions({6, 5, 3}).activation(Activation::kTanh)).ptr();
+       },
+       [](int64_t n) {
+         return torch::randn({n, 6});
+       }},
       {"ConvNet",
        [] {
          return ConvNet(ConvNetOptions().image_size(16).channels({2, 3}).hidden(4).classes(3))
              .ptr();
        },
-       [](int64_t n) { return torch::randn({n, 1, 16, 16}); }},
+       [](int64_t n) {
+         return torch::randn({n, 1, 16, 16});
+       }},
       {"ConvNetBatchNorm",
        [] {
-         return ConvNet(ConvNetOptions()
-                            .image_size(16)
-                            .channels({2, 3})
-                            .hidden(4)
-                            .classes(3)
-                            .norm(Norm::kBatch))
+         return ConvNet(ConvNetOptions().image_size(16).channels({2, 3}).hidden(4).classes(3).norm(
+                            Norm::kBatch))
              .ptr();
        },
-       [](int64_t n) { return torch::randn({n, 1, 16, 16}); }},
-      {"ResNet",
-       [] { return ResNet(ResNetOptions().depth(8).width(2).classes(3)).ptr(); },
-       [](int64_t n) { return torch::randn({n, 1, 8, 8}); }},
-      {"Siren", [] { return Siren(SirenOptions({2, 5, 1}).first_omega(3).hidden_omega(3)).ptr(); },
-       [](int64_t n) { return torch::rand({n, 2}) * 2 - 1; }},
+       [](int64_t n) {
+         return torch::randn({n, 1, 16, 16});
+       }},
+      {"ResNet", [] { return ResNet(ResNetOptions().depth(8).width(2).classes(3)).ptr(); },
+       [](int64_t n) {
+         return torch::randn({n, 1, 8, 8});
+       }},
+      {"Siren",
+       [] {
+         return Siren(SirenOptions({2, 5, 1}).first_omega(3).hidden_omega(3)).ptr();
+       },
+       [](int64_t n) {
+         return torch::rand({n, 2}) * 2 - 1;
+       }},
       {"ModuleAdapter",
        [] {
          return ModuleAdapter(torch::nn::Sequential(
@@ -75,7 +86,9 @@ std::vector<TargetCase> small_targets() {
                                   torch::nn::Tanh(), torch::nn::Flatten(), Linear(2 * 4 * 4, 3)))
              .ptr();
        },
-       [](int64_t n) { return torch::randn({n, 1, 4, 4}); }},
+       [](int64_t n) {
+         return torch::randn({n, 1, 4, 4});
+       }},
   };
 }
 

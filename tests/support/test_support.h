@@ -2,14 +2,14 @@
 // Helpers shared by the tests: reproducible seeding, message matchers, a
 // per-test scratch folder and the small targets the sweeps run over.
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <torch/torch.h>
 
 #include "hnet/generators/generator.h"
 #include "hnet/targets/target.h"
@@ -53,6 +53,5 @@ inline void PrintTo(const GeneratorCase& c, std::ostream* os) {
 }  // namespace hnet::test
 
 /// EXPECT that `stmt` throws c10::Error whose message contains `substring`.
-#define EXPECT_THROW_WITH(stmt, substring)                                  \
-  EXPECT_THAT(::hnet::test::error_message([&] { stmt; }),                   \
-              ::testing::HasSubstr(substring))
+#define EXPECT_THROW_WITH(stmt, substring) \
+  EXPECT_THAT(::hnet::test::error_message([&] { stmt; }), ::testing::HasSubstr(substring))

@@ -6,7 +6,8 @@ namespace hnet {
 namespace {
 
 TEST(Activation, ParsesEveryName) {
-  for (const char* name : {"relu", "leaky_relu", "tanh", "sigmoid", "elu", "gelu", "sin", "identity"}) {
+  for (const char* name :
+       {"relu", "leaky_relu", "tanh", "sigmoid", "elu", "gelu", "sin", "identity"}) {
     EXPECT_EQ(activation_name(parse_activation(name)), name);
   }
 }

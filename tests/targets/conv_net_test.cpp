@@ -28,7 +28,8 @@ TEST(ConvNet, EqualsTorchLayersWithTheSameWeights) {
 
 TEST(ConvNet, BatchNormKeepsStatisticsPerSlot) {
   test::seed_torch();
-  ConvNet net(ConvNetOptions().image_size(16).channels({2, 3}).hidden(4).norm(Norm::kBatch).stats_slots(2));
+  ConvNet net(
+      ConvNetOptions().image_size(16).channels({2, 3}).hidden(4).norm(Norm::kBatch).stats_slots(2));
   const Spec& s = *net->spec();
   EXPECT_TRUE(s.contains("bn1.scale") && s.contains("bn2.shift") && !s.contains("conv1.bias"));
   Weights w(net->spec(), s.init_mean() + torch::randn({s.numel()}) * 0.1);
@@ -48,13 +49,16 @@ TEST(ConvNet, RejectsBadOptionsAndInputs) {
   EXPECT_THROW_WITH(ConvNet(ConvNetOptions().image_size(8)), "image_size must be >= 16, got 8");
   ConvNet net;
   Weights w(net->spec(), torch::zeros({net->spec()->numel()}));
-  EXPECT_THROW_WITH(net->forward(torch::zeros({2, 784}), w), "input must be [N, 1, 28, 28], got [2, 784]");
+  EXPECT_THROW_WITH(
+      net->forward(torch::zeros({2, 784}), w), "input must be [N, 1, 28, 28], got [2, 784]");
 }
 
 TEST(ConvNet, PrettyPrint) {
   std::ostringstream out;
   ConvNet()->pretty_print(out);
-  EXPECT_EQ(out.str(), "hnet::ConvNet(in_channels=1, channels=[20, 50], hidden=500, classes=10, norm=none)");
+  EXPECT_EQ(
+      out.str(),
+      "hnet::ConvNet(in_channels=1, channels=[20, 50], hidden=500, classes=10, norm=none)");
 }
 
 }  // namespace

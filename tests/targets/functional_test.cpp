@@ -48,31 +48,35 @@ TEST(Functional, BatchedBatchNormUsesStatisticsPerSet) {
   auto expected_rm = torch::zeros({3});
   for (int64_t s = 0; s < sets; ++s) {
     auto m = torch::zeros({3}), v = torch::ones({3});
-    auto expected = torch::batch_norm(
-        x.narrow(0, s * g, g), scale[s], shift[s], m, v, true, 0.1, 1e-5, false);
+    auto expected =
+        torch::batch_norm(x.narrow(0, s * g, g), scale[s], shift[s], m, v, true, 0.1, 1e-5, false);
     EXPECT_TRUE(torch::allclose(y.narrow(0, s * g, g), expected, 1e-5, 1e-5)) << "set " << s;
     expected_rm += m / sets;
   }
   EXPECT_TRUE(torch::allclose(rm, expected_rm, 1e-5, 1e-5));
   // Evaluation normalises with the running statistics.
   auto y_eval = F::batch_norm(x, scale, shift, rm, rv, false, 0.1, 1e-5);
-  auto expected0 = torch::batch_norm(
-      x.narrow(0, 0, g), scale[0], shift[0], rm, rv, false, 0.1, 1e-5, false);
+  auto expected0 =
+      torch::batch_norm(x.narrow(0, 0, g), scale[0], shift[0], rm, rv, false, 0.1, 1e-5, false);
   EXPECT_TRUE(torch::allclose(y_eval.narrow(0, 0, g), expected0, 1e-5, 1e-5));
 }
 
 TEST(Functional, RejectsBadShapes) {
-  EXPECT_THROW_WITH(F::linear(torch::zeros({5, 3}), torch::zeros({2, 4, 3}), {}),
-                    "input has 5 rows, which is not a multiple of the 2 weight sets");
-  EXPECT_THROW_WITH(F::linear(torch::zeros({5, 3}), torch::zeros({4, 2}), {}),
-                    "input has 3 features but the weight [4, 2] expects 2");
-  EXPECT_THROW_WITH(F::linear(torch::zeros({5}), torch::zeros({4, 5}), {}),
-                    "input must be [N, in], got [5]");
-  EXPECT_THROW_WITH(F::conv2d(torch::zeros({2, 3, 5, 5}), torch::zeros({4, 2, 3, 3}), {}, 1, 0),
-                    "input has 3 channels but the weight [4, 2, 3, 3] expects 2");
-  EXPECT_THROW_WITH(F::batch_norm(torch::zeros({2, 3}), torch::ones({4}), torch::zeros({4}), {},
-                                  {}, true, 0.1, 1e-5),
-                    "input has 3 channels but scale is [4]");
+  EXPECT_THROW_WITH(
+      F::linear(torch::zeros({5, 3}), torch::zeros({2, 4, 3}), {}),
+      "input has 5 rows, which is not a multiple of the 2 weight sets");
+  EXPECT_THROW_WITH(
+      F::linear(torch::zeros({5, 3}), torch::zeros({4, 2}), {}),
+      "input has 3 features but the weight [4, 2] expects 2");
+  EXPECT_THROW_WITH(
+      F::linear(torch::zeros({5}), torch::zeros({4, 5}), {}), "input must be [N, in], got [5]");
+  EXPECT_THROW_WITH(
+      F::conv2d(torch::zeros({2, 3, 5, 5}), torch::zeros({4, 2, 3, 3}), {}, 1, 0),
+      "input has 3 channels but the weight [4, 2, 3, 3] expects 2");
+  EXPECT_THROW_WITH(
+      F::batch_norm(
+          torch::zeros({2, 3}), torch::ones({4}), torch::zeros({4}), {}, {}, true, 0.1, 1e-5),
+      "input has 3 channels but scale is [4]");
 }
 
 }  // namespace

@@ -38,11 +38,13 @@ TEST(Mlp, RejectsBadOptionsAndInputs) {
   EXPECT_THROW_WITH(Mlp(MlpOptions({784, -3, 10})), "sizes must be > 0, got [784, -3, 10]");
   Mlp mlp(MlpOptions({4, 2}));
   Weights w(mlp->spec(), torch::zeros({mlp->spec()->numel()}));
-  EXPECT_THROW_WITH(mlp->forward(torch::zeros({3, 5}), w), "input has 5 features but sizes[0] is 4");
+  EXPECT_THROW_WITH(
+      mlp->forward(torch::zeros({3, 5}), w), "input has 5 features but sizes[0] is 4");
   Mlp other(MlpOptions({4, 3}));
   Weights wrong(other->spec(), torch::zeros({other->spec()->numel()}));
-  EXPECT_THROW_WITH(mlp->forward(torch::zeros({3, 4}), wrong),
-                    "weight entry 0 is 'fc1.weight' [3, 4] but the target expects 'fc1.weight' [2, 4]");
+  EXPECT_THROW_WITH(
+      mlp->forward(torch::zeros({3, 4}), wrong),
+      "weight entry 0 is 'fc1.weight' [3, 4] but the target expects 'fc1.weight' [2, 4]");
 }
 
 TEST(Mlp, PrettyPrint) {

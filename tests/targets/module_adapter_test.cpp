@@ -24,8 +24,11 @@ torch::Tensor own_flat(nn::Module& m) {
 
 // A module that is not a Sequential: batched weights use the loop fallback.
 struct TwoLayerImpl : nn::Module {
-  TwoLayerImpl() : a(register_module("a", nn::Linear(3, 4))), b(register_module("b", nn::Linear(4, 2))) {}
-  torch::Tensor forward(const torch::Tensor& x) { return b(torch::tanh(a(x))); }
+  TwoLayerImpl()
+      : a(register_module("a", nn::Linear(3, 4))), b(register_module("b", nn::Linear(4, 2))) {}
+  torch::Tensor forward(const torch::Tensor& x) {
+    return b(torch::tanh(a(x)));
+  }
   nn::Linear a, b;
 };
 TORCH_MODULE(TwoLayer);
@@ -65,12 +68,13 @@ TEST(ModuleAdapter, GradientsReachTheGeneratorAndParametersAreRestored) {
   ModuleAdapter adapter(net);
   FullGenerator gen(adapter->spec(), GeneratorOptions(4).hidden({8}));
   auto cond = torch::randn({1, 4}, torch::requires_grad());
-  auto y = adapter->forward(torch::randn({3, 1, 4, 4}), Weights(adapter->spec(), gen->forward(cond)[0]));
+  auto y =
+      adapter->forward(torch::randn({3, 1, 4, 4}), Weights(adapter->spec(), gen->forward(cond)[0]));
   y.pow(2).sum().backward();
   EXPECT_GT(gen->head->weight.grad().abs().sum().item<double>(), 0);
   EXPECT_GT(cond.grad().abs().sum().item<double>(), 0);
-  EXPECT_FALSE(conv->weight.grad().defined());            // the module's own weight is unused
-  EXPECT_TRUE(conv->weight.is_same(original));            // and restored after the call
+  EXPECT_FALSE(conv->weight.grad().defined());  // the module's own weight is unused
+  EXPECT_TRUE(conv->weight.is_same(original));  // and restored after the call
 }
 
 TEST(ModuleAdapter, NonSequentialModulesLoopOverWeightSets) {
@@ -82,17 +86,21 @@ TEST(ModuleAdapter, NonSequentialModulesLoopOverWeightSets) {
   auto x = torch::randn({6, 3});
   auto y = adapter->forward(x, w);
   for (int64_t b = 0; b < 3; ++b) {
-    EXPECT_TRUE(torch::allclose(y.narrow(0, 2 * b, 2), adapter->forward(x.narrow(0, 2 * b, 2), w.select(b))));
+    EXPECT_TRUE(torch::allclose(
+        y.narrow(0, 2 * b, 2), adapter->forward(x.narrow(0, 2 * b, 2), w.select(b))));
   }
 }
 
 TEST(ModuleAdapter, RejectsUnsupportedLayers) {
   nn::Sequential net(nn::Linear(3, 4), nn::Embedding(10, 4));
-  EXPECT_THROW_WITH(ModuleAdapter{net}, "layer '1' of type torch::nn::EmbeddingImpl is not supported");
+  EXPECT_THROW_WITH(
+      ModuleAdapter{net}, "layer '1' of type torch::nn::EmbeddingImpl is not supported");
   ModuleAdapter ok(nn::Sequential(nn::Linear(3, 4)));
   Mlp other(MlpOptions({3, 5}));
-  EXPECT_THROW_WITH(ok->forward(torch::zeros({1, 3}), Weights(other->spec(), torch::zeros({20}))),
-                    "ModuleAdapter: weight entry 0 is 'fc1.weight' [5, 3] but the target expects '0.weight' [4, 3]");
+  EXPECT_THROW_WITH(
+      ok->forward(torch::zeros({1, 3}), Weights(other->spec(), torch::zeros({20}))),
+      "ModuleAdapter: weight entry 0 is 'fc1.weight' [5, 3] but the target expects '0.weight' [4, "
+      "3]");
 }
 
 }  // namespace

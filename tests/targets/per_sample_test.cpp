@@ -14,7 +14,8 @@ TEST_P(PerSample, BatchedEqualsLoop) {
   auto target = GetParam().make();
   const auto& spec = target->spec();
   const int64_t sets = 3, group = 2;
-  Weights w(spec, spec->init_mean() + spec->init_std(Fan::kIn) * torch::randn({sets, spec->numel()}));
+  Weights w(
+      spec, spec->init_mean() + spec->init_std(Fan::kIn) * torch::randn({sets, spec->numel()}));
   auto x = GetParam().input(sets * group);
   for (bool training : {true, false}) {
     target->as_module().train(training);
@@ -23,15 +24,14 @@ TEST_P(PerSample, BatchedEqualsLoop) {
       auto single = target->forward(x.narrow(0, b * group, group), w.select(b));
       EXPECT_TRUE(torch::allclose(batched.narrow(0, b * group, group), single, 1e-5, 1e-5))
           << "set " << b << (training ? " (training)" : " (eval)") << "\n"
-          << batched.narrow(0, b * group, group) << "\n" << single;
+          << batched.narrow(0, b * group, group) << "\n"
+          << single;
     }
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    AllTargets,
-    PerSample,
-    ::testing::ValuesIn(test::small_targets()),
+    AllTargets, PerSample, ::testing::ValuesIn(test::small_targets()),
     [](const auto& info) { return info.param.name; });
 
 }  // namespace

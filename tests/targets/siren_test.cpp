@@ -21,7 +21,8 @@ TEST(Siren, InitialVariancesFollowTheSirenScheme) {
 }
 
 TEST(Siren, RejectsBadOptions) {
-  EXPECT_THROW_WITH(Siren(SirenOptions({2, 8, 1}).first_omega(-1)), "first_omega must be > 0, got -1");
+  EXPECT_THROW_WITH(
+      Siren(SirenOptions({2, 8, 1}).first_omega(-1)), "first_omega must be > 0, got -1");
   Siren net(SirenOptions({2, 8, 1}));
   Weights w(net->spec(), torch::zeros({net->spec()->numel()}));
   EXPECT_THROW_WITH(net->forward(torch::zeros({4, 3}), w), "input must be [N, 2], got [4, 3]");

@@ -14,8 +14,7 @@ struct WrongCube : torch::autograd::Function<WrongCube> {
     return x.pow(3);
   }
   static torch::autograd::tensor_list backward(
-      torch::autograd::AutogradContext* ctx,
-      torch::autograd::tensor_list grad) {
+      torch::autograd::AutogradContext* ctx, torch::autograd::tensor_list grad) {
     auto x = ctx->get_saved_variables()[0];
     return {grad[0] * 2 * x.pow(2)};
   }
@@ -40,14 +39,16 @@ TEST(Gradcheck, ReportsWrongGradients) {
 
 TEST(Gradcheck, CapsTheElementsChecked) {
   auto x = torch::randn({100}, torch::dtype(torch::kDouble).requires_grad(true));
-  auto result = testing::gradcheck([&] { return x * x; }, {x}, testing::GradcheckOptions().max_elements(5));
+  auto result =
+      testing::gradcheck([&] { return x * x; }, {x}, testing::GradcheckOptions().max_elements(5));
   EXPECT_TRUE(result.ok) << result.report;
   EXPECT_EQ(result.checked, 5);
 }
 
 TEST(Gradcheck, RejectsFloat32Inputs) {
   auto x = torch::randn({2}, torch::requires_grad());
-  EXPECT_THROW_WITH(testing::gradcheck([&] { return x; }, {x}), "input 0 must be float64, got Float");
+  EXPECT_THROW_WITH(
+      testing::gradcheck([&] { return x; }, {x}), "input 0 must be float64, got Float");
 }
 
 }  // namespace

@@ -62,8 +62,9 @@ TEST(Cli, MissingFilesAreNamed) {
 
 TEST(Cli, InspectListsTensors) {
   const std::string path = test::scratch_dir() + "/w.safetensors";
-  io::save_safetensors(path, {{"fc1.weight", torch::zeros({3, 4})}, {"ids", torch::zeros({2}, torch::kLong)}},
-                       {{"target", "mlp"}});
+  io::save_safetensors(
+      path, {{"fc1.weight", torch::zeros({3, 4})}, {"ids", torch::zeros({2}, torch::kLong)}},
+      {{"target", "mlp"}});
   auto r = run_cli("inspect " + path);
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_THAT(r.out, ::testing::HasSubstr("fc1.weight\tFloat\t[3, 4]"));

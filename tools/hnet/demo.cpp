@@ -1,7 +1,7 @@
+#include <torch/utils.h>
+
 #include <iostream>
 #include <thread>
-
-#include <torch/utils.h>
 
 #include "commands.h"
 #include "hnet/data/fashion_mnist.h"
@@ -37,8 +37,10 @@ void run_demo(const DemoArgs& args) {
 
   Mlp target(MlpOptions({784, args.hidden, 10}));
   ChunkedGenerator generator(
-      target->spec(), GeneratorOptions(32).hidden({100, 100}).chunk_size(2000).output(
-                          OutputOptions().mode(OutputMode::kMip)));
+      target->spec(), GeneratorOptions(32)
+                          .hidden({100, 100})
+                          .chunk_size(2000)
+                          .output(OutputOptions().mode(OutputMode::kMip)));
   int64_t generator_params = 0;
   for (const auto& p : generator->parameters()) generator_params += p.numel();
   std::cout << "target MLP 784-" << args.hidden << "-10: " << target->spec()->numel()
@@ -49,8 +51,11 @@ void run_demo(const DemoArgs& args) {
   auto cond_leaf = torch::randn({1, 32}).requires_grad_();
   const auto result = train_hyper_classifier(
       *target, *generator, cond_leaf, train, test,
-      ClassifierTrainingOptions().steps(args.steps).batch_size(args.batch_size).lr(args.lr).seed(
-          args.seed),
+      ClassifierTrainingOptions()
+          .steps(args.steps)
+          .batch_size(args.batch_size)
+          .lr(args.lr)
+          .seed(args.seed),
       &std::cout);
   std::printf(
       "test accuracy: %.4f (%lld test images, %.1f s)\n", result.test_accuracy,

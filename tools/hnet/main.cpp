@@ -1,10 +1,10 @@
 // hnet command-line tool. Exit status: 0 success, 2 bad input or usage (one
 // line on stderr), 1 any other failure.
 
+#include <c10/util/Exception.h>
+
 #include <iostream>
 #include <string>
-
-#include <c10/util/Exception.h>
 
 #include "commands.h"
 

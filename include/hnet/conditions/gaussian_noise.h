@@ -18,8 +18,12 @@ class GaussianNoiseImpl : public torch::nn::Cloneable<GaussianNoiseImpl> {
   void pretty_print(std::ostream& stream) const override;
   torch::Tensor forward(int64_t batch);
 
-  int64_t output_dim() const { return dim; }
-  double second_moment() const { return std * std; }
+  int64_t output_dim() const {
+    return dim;
+  }
+  double second_moment() const {
+    return std * std;
+  }
 
   int64_t dim;
   double std;

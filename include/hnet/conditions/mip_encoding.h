@@ -21,9 +21,13 @@ class MipEncodingImpl : public torch::nn::Cloneable<MipEncodingImpl> {
   void pretty_print(std::ostream& stream) const override;
   torch::Tensor forward(const torch::Tensor& x);
 
-  int64_t output_dim() const { return 2 * in_dim; }
+  int64_t output_dim() const {
+    return 2 * in_dim;
+  }
   /// E[x^2] of an encoding entry: cos^2 + sin^2 = 1 spread over 2 entries.
-  double second_moment() const { return 0.5; }
+  double second_moment() const {
+    return 0.5;
+  }
 
   int64_t in_dim;
 };

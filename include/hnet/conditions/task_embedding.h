@@ -29,9 +29,13 @@ class TaskEmbeddingImpl : public torch::nn::Cloneable<TaskEmbeddingImpl> {
   void pretty_print(std::ostream& stream) const override;
   torch::Tensor forward(const torch::Tensor& ids);
 
-  int64_t output_dim() const { return options.dim(); }
+  int64_t output_dim() const {
+    return options.dim();
+  }
   /// E[x^2] of an embedding entry at initialisation.
-  double second_moment() const { return options.init_std() * options.init_std(); }
+  double second_moment() const {
+    return options.init_std() * options.init_std();
+  }
 
   TaskEmbeddingOptions options;
   torch::Tensor weight;

@@ -28,13 +28,19 @@ class ChunkedGeneratorImpl : public torch::nn::Cloneable<ChunkedGeneratorImpl>,
   void reset() override;
   void reset_parameters();
   void pretty_print(std::ostream& stream) const override;
-  const std::shared_ptr<const Spec>& spec() const override { return spec_; }
-  torch::nn::Module& as_module() override { return *this; }
+  const std::shared_ptr<const Spec>& spec() const override {
+    return spec_;
+  }
+  torch::nn::Module& as_module() override {
+    return *this;
+  }
   torch::Tensor forward(const torch::Tensor& cond) override;
   /// The head's raw outputs before the output parametrization, [B, N].
   torch::Tensor raw(const torch::Tensor& cond);
 
-  int64_t chunks() const { return chunk_embeddings.size(0); }
+  int64_t chunks() const {
+    return chunk_embeddings.size(0);
+  }
 
   GeneratorOptions options;
   torch::Tensor chunk_embeddings;

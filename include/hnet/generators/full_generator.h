@@ -28,8 +28,12 @@ class FullGeneratorImpl : public torch::nn::Cloneable<FullGeneratorImpl>, public
   void reset() override;
   void reset_parameters();
   void pretty_print(std::ostream& stream) const override;
-  const std::shared_ptr<const Spec>& spec() const override { return spec_; }
-  torch::nn::Module& as_module() override { return *this; }
+  const std::shared_ptr<const Spec>& spec() const override {
+    return spec_;
+  }
+  torch::nn::Module& as_module() override {
+    return *this;
+  }
   torch::Tensor forward(const torch::Tensor& cond) override;
   /// The head's raw outputs before the output parametrization, [B, N].
   torch::Tensor raw(const torch::Tensor& cond);

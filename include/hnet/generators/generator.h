@@ -2,13 +2,13 @@
 /// \file
 /// The interface of every hypernetwork, and the options they share.
 
-#include <functional>
-#include <memory>
-#include <vector>
-
 #include <torch/arg.h>
 #include <torch/nn/module.h>
 #include <torch/types.h>
+
+#include <functional>
+#include <memory>
+#include <vector>
 
 #include "hnet/parametrizations/output_parametrization.h"
 #include "hnet/spec.h"
@@ -63,10 +63,7 @@ void check_generator_options(const GeneratorOptions& options, const char* who);
 /// weights N(0, s^2) so raw outputs have variance `output_variance` for
 /// trunk inputs distributed like `sample`; zero bias.
 void init_head(
-    torch::Tensor& weight,
-    torch::Tensor& bias,
-    double input_second_moment,
-    double output_variance);
+    torch::Tensor& weight, torch::Tensor& bias, double input_second_moment, double output_variance);
 
 /// Condition-like random inputs for calibrating a trunk: [rows, dim] with
 /// entries N(0, second_moment).
@@ -77,7 +74,6 @@ torch::Tensor calibration_sample(int64_t rows, int64_t dim, double second_moment
 /// generators stay within memory.
 void calibrate_output(
     OutputParametrizationImpl& output,
-    const std::function<torch::Tensor(const torch::Tensor&)>& raw,
-    const GeneratorOptions& options);
+    const std::function<torch::Tensor(const torch::Tensor&)>& raw, const GeneratorOptions& options);
 
 }  // namespace hnet::detail

@@ -6,13 +6,13 @@
 /// head per *shape group* (entries with equal shapes) maps it to the entry's
 /// values. Deep targets with many equal-shaped layers (ResNets) share heads.
 
-#include <map>
-#include <vector>
-
 #include <torch/nn/cloneable.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
+
+#include <map>
+#include <vector>
 
 #include "hnet/generators/generator.h"
 #include "hnet/generators/trunk.h"
@@ -32,13 +32,19 @@ class LayerwiseGeneratorImpl : public torch::nn::Cloneable<LayerwiseGeneratorImp
   void reset() override;
   void reset_parameters();
   void pretty_print(std::ostream& stream) const override;
-  const std::shared_ptr<const Spec>& spec() const override { return spec_; }
-  torch::nn::Module& as_module() override { return *this; }
+  const std::shared_ptr<const Spec>& spec() const override {
+    return spec_;
+  }
+  torch::nn::Module& as_module() override {
+    return *this;
+  }
   torch::Tensor forward(const torch::Tensor& cond) override;
   /// The head's raw outputs before the output parametrization, [B, N].
   torch::Tensor raw(const torch::Tensor& cond);
 
-  size_t groups() const { return group_entries_.size(); }
+  size_t groups() const {
+    return group_entries_.size();
+  }
 
   GeneratorOptions options;
   torch::Tensor layer_embeddings;
@@ -48,7 +54,7 @@ class LayerwiseGeneratorImpl : public torch::nn::Cloneable<LayerwiseGeneratorImp
 
  private:
   std::shared_ptr<const Spec> spec_;
-  std::vector<std::vector<int64_t>> group_entries_;  // entry indices per group
+  std::vector<std::vector<int64_t>> group_entries_;    // entry indices per group
   std::vector<std::pair<size_t, int64_t>> placement_;  // per entry: (group, row in group)
 };
 TORCH_MODULE(LayerwiseGenerator);

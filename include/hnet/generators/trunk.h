@@ -4,11 +4,11 @@
 /// layer, He-initialised so the second moment of its activations stays close
 /// to that of its input.
 
-#include <vector>
-
 #include <torch/nn/cloneable.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
+
+#include <vector>
 
 #include "hnet/targets/activation.h"
 
@@ -30,7 +30,9 @@ class TrunkImpl : public torch::nn::Cloneable<TrunkImpl> {
   /// row b * K + k for (cond b, emb k).
   torch::Tensor forward_pairs(const torch::Tensor& cond, const torch::Tensor& emb);
 
-  int64_t output_dim() const { return hidden.empty() ? in_dim : hidden.back(); }
+  int64_t output_dim() const {
+    return hidden.empty() ? in_dim : hidden.back();
+  }
   /// E[h^2] of the output for inputs distributed like `sample` [M, in_dim]
   /// (used to initialise the head by the hyperfan rule).
   double output_second_moment(const torch::Tensor& sample);

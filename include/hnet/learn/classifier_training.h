@@ -5,11 +5,11 @@
 /// target(x, generator(e)) fits the data. The building block of `make demo`
 /// and of the continual-learning methods.
 
-#include <cstdint>
-#include <ostream>
-
 #include <torch/arg.h>
 #include <torch/types.h>
+
+#include <cstdint>
+#include <ostream>
 
 #include "hnet/data/fashion_mnist.h"
 #include "hnet/generators/generator.h"
@@ -45,12 +45,8 @@ double accuracy(Target& target, const Weights& w, const data::Dataset& data, int
 /// Adam and cross-entropy on `train`, then measures accuracy on `test`.
 /// Progress lines go to `log` when it is not null.
 ClassifierTrainingResult train_hyper_classifier(
-    Target& target,
-    WeightGenerator& generator,
-    const torch::Tensor& condition,
-    const data::Dataset& train,
-    const data::Dataset& test,
-    const ClassifierTrainingOptions& options,
+    Target& target, WeightGenerator& generator, const torch::Tensor& condition,
+    const data::Dataset& train, const data::Dataset& test, const ClassifierTrainingOptions& options,
     std::ostream* log);
 
 }  // namespace hnet

@@ -30,11 +30,11 @@
 /// so the rule holds for the embeddings actually drawn (a data-free,
 /// LSUV-like correction done once at initialisation).
 
-#include <memory>
-
 #include <torch/arg.h>
 #include <torch/nn/cloneable.h>
 #include <torch/nn/pimpl.h>
+
+#include <memory>
 
 #include "hnet/spec.h"
 

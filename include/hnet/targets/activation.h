@@ -2,9 +2,9 @@
 /// \file
 /// Activation functions chosen by name, and the initialisation gain each implies.
 
-#include <string>
-
 #include <torch/types.h>
+
+#include <string>
 
 namespace hnet {
 

@@ -3,11 +3,11 @@
 /// LeNet-like convolutional target for small images (LeCun et al. 1998):
 /// conv5x5 -> act -> maxpool2 -> conv5x5 -> act -> maxpool2 -> fc -> act -> fc.
 
-#include <vector>
-
 #include <torch/arg.h>
 #include <torch/nn/cloneable.h>
 #include <torch/nn/pimpl.h>
+
+#include <vector>
 
 #include "hnet/targets/activation.h"
 #include "hnet/targets/norm.h"
@@ -45,8 +45,12 @@ class ConvNetImpl : public torch::nn::Cloneable<ConvNetImpl>, public Target {
   ~ConvNetImpl() override;
   void reset() override;
   void pretty_print(std::ostream& stream) const override;
-  const std::shared_ptr<const Spec>& spec() const override { return spec_; }
-  torch::nn::Module& as_module() override { return *this; }
+  const std::shared_ptr<const Spec>& spec() const override {
+    return spec_;
+  }
+  torch::nn::Module& as_module() override {
+    return *this;
+  }
   torch::Tensor forward(const torch::Tensor& x, const Weights& w) override;
 
   /// Running statistics used and updated by later forwards (norm kBatch).

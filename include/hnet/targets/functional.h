@@ -24,12 +24,8 @@ torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w, const torch
 /// x: [N, C, H, W]; w: [O, C, kh, kw] or [B, O, C, kh, kw]; bias: [O] / [B, O]
 /// or undefined. Returns [N, O, H', W'].
 torch::Tensor conv2d(
-    const torch::Tensor& x,
-    const torch::Tensor& w,
-    const torch::Tensor& bias,
-    torch::IntArrayRef stride,
-    torch::IntArrayRef padding,
-    torch::IntArrayRef dilation = 1);
+    const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& bias,
+    torch::IntArrayRef stride, torch::IntArrayRef padding, torch::IntArrayRef dilation = 1);
 
 /// Batch normalisation over all but the channel dimension (dim 1), with
 /// generated affine parameters. Batched (scale [B, C]): statistics are taken
@@ -38,13 +34,8 @@ torch::Tensor conv2d(
 /// updated with `momentum` from the mean over weight sets; in evaluation they
 /// normalise. x: [N, C, ...]; scale, shift: [C] or [B, C].
 torch::Tensor batch_norm(
-    const torch::Tensor& x,
-    const torch::Tensor& scale,
-    const torch::Tensor& shift,
-    const torch::Tensor& running_mean,
-    const torch::Tensor& running_var,
-    bool training,
-    double momentum,
-    double eps);
+    const torch::Tensor& x, const torch::Tensor& scale, const torch::Tensor& shift,
+    const torch::Tensor& running_mean, const torch::Tensor& running_var, bool training,
+    double momentum, double eps);
 
 }  // namespace hnet::functional

@@ -2,11 +2,11 @@
 /// \file
 /// Multi-layer perceptron target: y = f_L(... act(W_1 x + b_1) ...).
 
-#include <vector>
-
 #include <torch/arg.h>
 #include <torch/nn/cloneable.h>
 #include <torch/nn/pimpl.h>
+
+#include <vector>
 
 #include "hnet/targets/activation.h"
 #include "hnet/targets/target.h"
@@ -33,8 +33,12 @@ class MlpImpl : public torch::nn::Cloneable<MlpImpl>, public Target {
   explicit MlpImpl(MlpOptions options);
   void reset() override;
   void pretty_print(std::ostream& stream) const override;
-  const std::shared_ptr<const Spec>& spec() const override { return spec_; }
-  torch::nn::Module& as_module() override { return *this; }
+  const std::shared_ptr<const Spec>& spec() const override {
+    return spec_;
+  }
+  torch::nn::Module& as_module() override {
+    return *this;
+  }
   torch::Tensor forward(const torch::Tensor& x, const Weights& w) override;
 
   MlpOptions options;

@@ -3,12 +3,12 @@
 /// Hypernetizes an existing `torch::nn::Module`: its parameters come from a
 /// generator, without rewriting the module.
 
+#include <torch/nn/cloneable.h>
+#include <torch/nn/pimpl.h>
+
 #include <functional>
 #include <string>
 #include <vector>
-
-#include <torch/nn/cloneable.h>
-#include <torch/nn/pimpl.h>
 
 #include "hnet/targets/target.h"
 
@@ -54,25 +54,29 @@ class ModuleAdapterImpl : public torch::nn::Cloneable<ModuleAdapterImpl>, public
   }
   void reset() override;
   void pretty_print(std::ostream& stream) const override;
-  const std::shared_ptr<const Spec>& spec() const override { return spec_; }
-  torch::nn::Module& as_module() override { return *this; }
+  const std::shared_ptr<const Spec>& spec() const override {
+    return spec_;
+  }
+  torch::nn::Module& as_module() override {
+    return *this;
+  }
   torch::Tensor forward(const torch::Tensor& x, const Weights& w) override;
 
   /// True when batched weights run as batched products rather than a loop.
-  bool batched_natively() const { return batched_natively_; }
+  bool batched_natively() const {
+    return batched_natively_;
+  }
 
   /// Binding of one parameter: where the module keeps it.
   struct Slot {
-    size_t entry;            ///< index into spec()
-    torch::Tensor* member;   ///< the layer's member (e.g. LinearImpl::weight)
+    size_t entry;           ///< index into spec()
+    torch::Tensor* member;  ///< the layer's member (e.g. LinearImpl::weight)
   };
 
  private:
   torch::Tensor forward_bound(const torch::Tensor& x, const Weights& w);
   torch::Tensor forward_batched(
-      const std::shared_ptr<torch::nn::Module>& module,
-      const std::string& prefix,
-      torch::Tensor x,
+      const std::shared_ptr<torch::nn::Module>& module, const std::string& prefix, torch::Tensor x,
       const Weights& w);
 
   std::shared_ptr<torch::nn::Module> root_;

@@ -11,11 +11,11 @@
 /// the batch statistics of each weight set; evaluation uses the slot's
 /// running statistics. `Norm::kNone` removes normalisation altogether.
 
-#include <string>
-
 #include <torch/nn/cloneable.h>
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
+
+#include <string>
 
 namespace hnet {
 
@@ -35,10 +35,7 @@ class BatchNormStatsImpl : public torch::nn::Cloneable<BatchNormStatsImpl> {
   /// Normalises x [N, C, ...] with generated scale/shift ([C] or [B, C]),
   /// updating (training) or using (evaluation) the statistics of `slot`.
   torch::Tensor forward(
-      const torch::Tensor& x,
-      const torch::Tensor& scale,
-      const torch::Tensor& shift,
-      int64_t slot);
+      const torch::Tensor& x, const torch::Tensor& scale, const torch::Tensor& shift, int64_t slot);
 
   int64_t channels;
   int64_t slots;

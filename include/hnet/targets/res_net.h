@@ -44,8 +44,12 @@ class ResNetImpl : public torch::nn::Cloneable<ResNetImpl>, public Target {
   ~ResNetImpl() override;
   void reset() override;
   void pretty_print(std::ostream& stream) const override;
-  const std::shared_ptr<const Spec>& spec() const override { return spec_; }
-  torch::nn::Module& as_module() override { return *this; }
+  const std::shared_ptr<const Spec>& spec() const override {
+    return spec_;
+  }
+  torch::nn::Module& as_module() override {
+    return *this;
+  }
   torch::Tensor forward(const torch::Tensor& x, const Weights& w) override;
 
   /// Running statistics used and updated by later forwards (norm kBatch).

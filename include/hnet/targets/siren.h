@@ -4,11 +4,11 @@
 /// (Sitzmann et al. 2020, "Implicit Neural Representations with Periodic
 /// Activation Functions").
 
-#include <vector>
-
 #include <torch/arg.h>
 #include <torch/nn/cloneable.h>
 #include <torch/nn/pimpl.h>
+
+#include <vector>
 
 #include "hnet/targets/target.h"
 
@@ -34,8 +34,12 @@ class SirenImpl : public torch::nn::Cloneable<SirenImpl>, public Target {
   explicit SirenImpl(SirenOptions options);
   void reset() override;
   void pretty_print(std::ostream& stream) const override;
-  const std::shared_ptr<const Spec>& spec() const override { return spec_; }
-  torch::nn::Module& as_module() override { return *this; }
+  const std::shared_ptr<const Spec>& spec() const override {
+    return spec_;
+  }
+  torch::nn::Module& as_module() override {
+    return *this;
+  }
   torch::Tensor forward(const torch::Tensor& x, const Weights& w) override;
 
   SirenOptions options;

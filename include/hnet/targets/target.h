@@ -3,11 +3,11 @@
 /// The interface every target network implements: a `Spec` of the parameters
 /// it needs and a forward pass that takes them explicitly.
 
-#include <memory>
-#include <string>
-
 #include <torch/nn/module.h>
 #include <torch/types.h>
+
+#include <memory>
+#include <string>
 
 #include "hnet/spec.h"
 #include "hnet/weights.h"

@@ -3,12 +3,12 @@
 /// Gradient checking for LibTorch C++ (which, in 1.13, has no `gradcheck`):
 /// central finite differences in float64 against autograd.
 
+#include <torch/arg.h>
+#include <torch/types.h>
+
 #include <functional>
 #include <string>
 #include <vector>
-
-#include <torch/arg.h>
-#include <torch/types.h>
 
 namespace hnet::testing {
 
@@ -39,9 +39,7 @@ struct GradcheckResult {
 /// perturbed in place and restored, so module parameters can be passed.
 /// `names` (optional, same length) label inputs in the report.
 GradcheckResult gradcheck(
-    const std::function<torch::Tensor()>& fn,
-    const std::vector<torch::Tensor>& inputs,
-    const GradcheckOptions& options = {},
-    const std::vector<std::string>& names = {});
+    const std::function<torch::Tensor()>& fn, const std::vector<torch::Tensor>& inputs,
+    const GradcheckOptions& options = {}, const std::vector<std::string>& names = {});
 
 }  // namespace hnet::testing
