@@ -18,7 +18,8 @@ LAUNCHER := $(shell command -v ccache >/dev/null 2>&1 && echo -DCMAKE_CXX_COMPIL
 .PHONY: demo test deps configure build bench clean
 
 demo: build
-	$(BUILD)/tools/hnet/hnet demo
+	rm -rf $(BUILD)/demo-run
+	$(BUILD)/tools/hnet/hnet train configs/demo.yaml --out $(BUILD)/demo-run
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

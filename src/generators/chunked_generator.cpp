@@ -54,6 +54,17 @@ torch::Tensor ChunkedGeneratorImpl::raw(const torch::Tensor& cond) {
       .narrow(1, 0, spec_->numel());
 }
 
+Interval ChunkedGeneratorImpl::forward_interval(const Interval& cond) {
+  check_condition(cond.center, options.condition_dim(), "ChunkedGenerator");
+  auto raw = interval_linear(
+      trunk->forward_pairs_interval(cond, chunk_embeddings), head->weight, head->bias);
+  auto flat = [&](const torch::Tensor& t) {
+    return t.view({cond.center.size(0), chunks() * options.chunk_size()})
+        .narrow(1, 0, spec_->numel());
+  };
+  return output->forward_interval({flat(raw.center), flat(raw.radius)});
+}
+
 torch::Tensor ChunkedGeneratorImpl::forward(const torch::Tensor& cond) {
   return output->forward(raw(cond));
 }

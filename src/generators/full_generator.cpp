@@ -41,6 +41,12 @@ torch::Tensor FullGeneratorImpl::raw(const torch::Tensor& cond) {
   return head->forward(trunk->forward(cond));
 }
 
+Interval FullGeneratorImpl::forward_interval(const Interval& cond) {
+  check_condition(cond.center, options.condition_dim(), "FullGenerator");
+  auto h = trunk->forward_interval(cond);
+  return output->forward_interval(interval_linear(h, head->weight, head->bias));
+}
+
 torch::Tensor FullGeneratorImpl::forward(const torch::Tensor& cond) {
   return output->forward(raw(cond));
 }

@@ -2,6 +2,14 @@
 
 #include <cmath>
 
+namespace hnet {
+
+Interval WeightGenerator::forward_interval(const Interval&) {
+  TORCH_CHECK(false, "this generator does not support interval propagation (use full or chunked)");
+}
+
+}  // namespace hnet
+
 namespace hnet::detail {
 
 void check_generator_options(const GeneratorOptions& o, const char* who) {

@@ -63,6 +63,35 @@ torch::Tensor TrunkImpl::forward_pairs(const torch::Tensor& cond, const torch::T
   return h;
 }
 
+Interval TrunkImpl::forward_interval(const Interval& x) {
+  Interval h = x;
+  for (auto& layer : layers) {
+    h = interval_activation(activation, interval_linear(h, layer->weight, layer->bias));
+  }
+  return h;
+}
+
+Interval TrunkImpl::forward_pairs_interval(const Interval& cond, const torch::Tensor& emb) {
+  const int64_t b = cond.center.size(0), k = emb.size(0);
+  if (layers.empty()) {
+    return {forward_pairs(cond.center, emb), forward_pairs(cond.radius, torch::zeros_like(emb))};
+  }
+  // First layer: the condition part carries the radius, the embedding part
+  // is exact.
+  const auto& w = layers[0]->weight;
+  const int64_t c = cond.center.size(1), e = emb.size(1);
+  auto from_cond = interval_linear(cond, w.narrow(1, 0, c), layers[0]->bias);  // [B, h]
+  auto from_emb = torch::mm(emb, w.narrow(1, c, e).t());                       // [K, h]
+  Interval pre{
+      (from_cond.center.unsqueeze(1) + from_emb.unsqueeze(0)).view({b * k, w.size(0)}),
+      from_cond.radius.unsqueeze(1).expand({b, k, w.size(0)}).reshape({b * k, w.size(0)})};
+  Interval h = interval_activation(activation, pre);
+  for (size_t i = 1; i < layers.size(); ++i) {
+    h = interval_activation(activation, interval_linear(h, layers[i]->weight, layers[i]->bias));
+  }
+  return h;
+}
+
 double TrunkImpl::output_second_moment(const torch::Tensor& sample) {
   torch::NoGradGuard no_grad;
   return forward(sample).pow(2).mean().item<double>();

@@ -45,6 +45,10 @@ torch::Tensor OutputParametrizationImpl::forward(const torch::Tensor& raw) {
   return torch::addcmul(theta0.defined() ? theta0 : mean, scale, raw);
 }
 
+Interval OutputParametrizationImpl::forward_interval(const Interval& raw) {
+  return {forward(raw.center), raw.radius * scale};
+}
+
 double OutputParametrizationImpl::head_variance() const {
   const double s = options.mip_delta_scale();
   return options.mode() == OutputMode::kMip ? s * s : 1.0;

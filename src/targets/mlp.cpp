@@ -45,4 +45,17 @@ torch::Tensor MlpImpl::forward(const torch::Tensor& x, const Weights& w) {
   return h;
 }
 
+Interval MlpImpl::forward_interval(const torch::Tensor& x, const Interval& flat) {
+  Weights center(spec_, flat.center), radius(spec_, flat.radius);
+  TORCH_CHECK(!center.batched(), "Mlp: interval weights must be unbatched [N]");
+  Interval h = Interval::point(x.reshape({x.size(0), -1}));
+  const size_t layers = spec_->size() / 2;
+  for (size_t i = 0; i < layers; ++i) {
+    h = interval_linear(
+        h, Interval{center[2 * i], radius[2 * i]}, Interval{center[2 * i + 1], radius[2 * i + 1]});
+    if (i + 1 < layers) h = interval_activation(options.activation(), h);
+  }
+  return h;
+}
+
 }  // namespace hnet

@@ -14,4 +14,13 @@ void add_demo_command(CLI::App& app);
 /// Registers `hnet inspect FILE`: lists the tensors of a safetensors file.
 void add_inspect_command(CLI::App& app);
 
+/// Registers `hnet train CONFIG [key=value ...] [--out DIR]` / `--resume DIR`.
+void add_train_command(CLI::App& app);
+
+/// Registers `hnet eval CHECKPOINT [--json]`.
+void add_eval_command(CLI::App& app);
+
+/// Registers `hnet generate CHECKPOINT --task K --out FILE`.
+void add_generate_command(CLI::App& app);
+
 }  // namespace hnet::cli

@@ -19,6 +19,9 @@ std::string first_line(const std::string& message) {
 int main(int argc, char** argv) try {
   CLI::App app{"hnet: hypernetworks on LibTorch"};
   app.require_subcommand(1);
+  hnet::cli::add_train_command(app);
+  hnet::cli::add_eval_command(app);
+  hnet::cli::add_generate_command(app);
   hnet::cli::add_demo_command(app);
   hnet::cli::add_inspect_command(app);
   try {

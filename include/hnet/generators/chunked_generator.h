@@ -37,6 +37,7 @@ class ChunkedGeneratorImpl : public torch::nn::Cloneable<ChunkedGeneratorImpl>,
   torch::Tensor forward(const torch::Tensor& cond) override;
   /// The head's raw outputs before the output parametrization, [B, N].
   torch::Tensor raw(const torch::Tensor& cond);
+  Interval forward_interval(const Interval& cond) override;
 
   int64_t chunks() const {
     return chunk_embeddings.size(0);

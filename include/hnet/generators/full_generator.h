@@ -37,6 +37,7 @@ class FullGeneratorImpl : public torch::nn::Cloneable<FullGeneratorImpl>, public
   torch::Tensor forward(const torch::Tensor& cond) override;
   /// The head's raw outputs before the output parametrization, [B, N].
   torch::Tensor raw(const torch::Tensor& cond);
+  Interval forward_interval(const Interval& cond) override;
 
   GeneratorOptions options;
   Trunk trunk{nullptr};

@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "hnet/interval.h"
 #include "hnet/parametrizations/output_parametrization.h"
 #include "hnet/spec.h"
 #include "hnet/targets/activation.h"
@@ -50,6 +51,10 @@ class WeightGenerator {
   virtual torch::Tensor forward(const torch::Tensor& cond) = 0;
   /// The generator as a module (parameters for the optimiser, device moves).
   virtual torch::nn::Module& as_module() = 0;
+  /// Interval bound propagation (see interval.h): an interval of conditions
+  /// [B, condition_dim] -> an interval of flat weights [B, N] containing
+  /// forward(c) for every c in it. Generators that do not support it throw.
+  virtual Interval forward_interval(const Interval& cond);
 };
 
 }  // namespace hnet

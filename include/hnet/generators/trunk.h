@@ -10,6 +10,7 @@
 
 #include <vector>
 
+#include "hnet/interval.h"
 #include "hnet/targets/activation.h"
 
 namespace hnet {
@@ -29,6 +30,10 @@ class TrunkImpl : public torch::nn::Cloneable<TrunkImpl> {
   /// cond [B, c], emb [K, e] with c + e = in_dim -> [B * K, output_dim()],
   /// row b * K + k for (cond b, emb k).
   torch::Tensor forward_pairs(const torch::Tensor& cond, const torch::Tensor& emb);
+
+  /// Interval versions of forward / forward_pairs (embeddings are points).
+  Interval forward_interval(const Interval& x);
+  Interval forward_pairs_interval(const Interval& cond, const torch::Tensor& emb);
 
   int64_t output_dim() const {
     return hidden.empty() ? in_dim : hidden.back();

@@ -36,6 +36,7 @@
 
 #include <memory>
 
+#include "hnet/interval.h"
 #include "hnet/spec.h"
 
 namespace hnet {
@@ -61,6 +62,8 @@ class OutputParametrizationImpl : public torch::nn::Cloneable<OutputParametrizat
   void reset_parameters();
   void pretty_print(std::ostream& stream) const override;
   torch::Tensor forward(const torch::Tensor& raw);
+  /// The same map on an interval of raw outputs (scale >= 0, so exact).
+  Interval forward_interval(const Interval& raw);
 
   /// Variance the head's raw outputs should have at initialisation: 1
   /// (kDirect) or mip_delta_scale^2 (kMip).

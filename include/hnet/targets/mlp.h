@@ -8,6 +8,7 @@
 
 #include <vector>
 
+#include "hnet/interval.h"
 #include "hnet/targets/activation.h"
 #include "hnet/targets/target.h"
 
@@ -40,6 +41,9 @@ class MlpImpl : public torch::nn::Cloneable<MlpImpl>, public Target {
     return *this;
   }
   torch::Tensor forward(const torch::Tensor& x, const Weights& w) override;
+  /// Interval of outputs for point inputs x [N, in] and an interval of
+  /// (unbatched) flat weights laid out by spec(); needs a monotone activation.
+  Interval forward_interval(const torch::Tensor& x, const Interval& flat);
 
   MlpOptions options;
 

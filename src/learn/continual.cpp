@@ -1,0 +1,269 @@
+#include "hnet/learn/continual.h"
+
+#include <cmath>
+
+#include <torch/nn/functional/loss.h>
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/optim/adam.h>
+
+namespace hnet {
+
+ContinualMethod parse_continual_method(const std::string& name) {
+  for (auto m : {ContinualMethod::kHypercl, ContinualMethod::kInterval, ContinualMethod::kFinetune,
+                 ContinualMethod::kSeparate}) {
+    if (continual_method_name(m) == name) return m;
+  }
+  TORCH_CHECK(
+      false, "method must be one of hypercl, interval, finetune, separate; got '", name, "'");
+}
+
+std::string continual_method_name(ContinualMethod m) {
+  switch (m) {
+    case ContinualMethod::kHypercl: return "hypercl";
+    case ContinualMethod::kInterval: return "interval";
+    case ContinualMethod::kFinetune: return "finetune";
+    case ContinualMethod::kSeparate: return "separate";
+  }
+  TORCH_INTERNAL_ASSERT(false, "unknown method");
+}
+
+ContinualLearner::ContinualLearner(
+    Mlp target,
+    std::shared_ptr<WeightGenerator> generator,
+    int64_t tasks,
+    int64_t embedding_dim,
+    ContinualOptions options)
+    : target_(std::move(target)),
+      generator_(std::move(generator)),
+      tasks_(tasks),
+      options_(options) {
+  const auto& o = options_;
+  TORCH_CHECK(tasks > 0, "continual: tasks must be > 0, got ", tasks);
+  TORCH_CHECK(o.steps() > 0, "continual: steps must be > 0, got ", o.steps());
+  TORCH_CHECK(o.batch_size() > 0, "continual: batch_size must be > 0, got ", o.batch_size());
+  TORCH_CHECK(o.lr() > 0 && std::isfinite(o.lr()), "continual: lr must be > 0, got ", o.lr());
+  TORCH_CHECK(o.beta() >= 0 && std::isfinite(o.beta()), "continual: beta must be >= 0, got ", o.beta());
+  TORCH_CHECK(o.reg_subset() >= 0, "continual: reg_subset must be >= 0, got ", o.reg_subset());
+  TORCH_CHECK(o.grad_clip() >= 0, "continual: grad_clip must be >= 0, got ", o.grad_clip());
+  TORCH_CHECK(o.interval_eps() > 0, "continual: interval eps must be > 0, got ", o.interval_eps());
+  TORCH_CHECK(
+      o.interval_kappa() >= 0 && o.interval_kappa() <= 1,
+      "continual: interval kappa must be in [0, 1], got ", o.interval_kappa());
+  if (o.method() == ContinualMethod::kSeparate) {
+    const auto& spec = *target_->spec();
+    for (int64_t t = 0; t < tasks; ++t) {
+      separate_.push_back(
+          torch::addcmul(spec.init_mean(), spec.init_std(Fan::kIn), torch::randn({spec.numel()}))
+              .requires_grad_());
+    }
+    return;
+  }
+  TORCH_CHECK(generator_ != nullptr, "continual: method ", continual_method_name(o.method()),
+              " needs a generator");
+  TORCH_CHECK(
+      *generator_->spec() == *target_->spec(),
+      "continual: the generator's spec does not match the target's");
+  TORCH_CHECK(embedding_dim > 0, "continual: embedding dim must be > 0, got ", embedding_dim);
+  embeddings_ = torch::randn({tasks, embedding_dim}).requires_grad_();
+}
+
+int64_t ContinualLearner::generator_params() const {
+  int64_t n = 0;
+  if (generator_) {
+    for (const auto& p : generator_->as_module().parameters()) n += p.numel();
+  }
+  return n;
+}
+
+torch::Tensor ContinualLearner::embedding_rows(int64_t count) {
+  return embeddings_.narrow(0, 0, count);
+}
+
+void ContinualLearner::take_snapshot(int64_t t) {
+  torch::NoGradGuard no_grad;
+  snapshot_center_ = snapshot_radius_ = torch::Tensor();
+  if (t == 0 || !generator_) return;
+  auto prev = embedding_rows(t).detach();
+  if (options_.method() == ContinualMethod::kInterval) {
+    auto iv = generator_->forward_interval({prev, torch::full_like(prev, options_.interval_eps())});
+    snapshot_center_ = iv.center.clone();
+    snapshot_radius_ = iv.radius.clone();
+  } else {
+    snapshot_center_ = generator_->forward(prev).clone();
+  }
+}
+
+torch::Tensor ContinualLearner::regularizer(int64_t t, const torch::Tensor& rows) {
+  TORCH_CHECK(t > 0 && snapshot_center_.defined(), "continual: no snapshot for task ", t + 1);
+  // All regularised tasks in one batched generator call.
+  auto prev = embedding_rows(t).detach().index_select(0, rows);
+  auto sq = [](const torch::Tensor& a, const torch::Tensor& b) { return (a - b).pow(2).sum(); };
+  torch::Tensor penalty;
+  if (options_.method() == ContinualMethod::kInterval) {
+    auto iv = generator_->forward_interval({prev, torch::full_like(prev, options_.interval_eps())});
+    penalty = sq(iv.center, snapshot_center_.index_select(0, rows)) +
+              sq(iv.radius, snapshot_radius_.index_select(0, rows));
+  } else {
+    penalty = sq(generator_->forward(prev), snapshot_center_.index_select(0, rows));
+  }
+  return penalty * (options_.beta() / rows.size(0));
+}
+
+torch::Tensor ContinualLearner::task_loss(int64_t t, const torch::Tensor& x, const torch::Tensor& y) {
+  namespace F = torch::nn::functional;
+  const auto& spec = target_->spec();
+  if (options_.method() == ContinualMethod::kSeparate) {
+    return F::cross_entropy(target_->forward(x, Weights(spec, separate_[t])), y);
+  }
+  auto e = embeddings_.narrow(0, t, 1);
+  auto centre_loss = F::cross_entropy(target_->forward(x, Weights(spec, generator_->forward(e)[0])), y);
+  if (options_.method() != ContinualMethod::kInterval) return centre_loss;
+  auto flat = generator_->forward_interval({e, torch::full_like(e, options_.interval_eps())});
+  auto logits = target_->forward_interval(x, {flat.center[0], flat.radius[0]});
+  const double kappa = options_.interval_kappa();
+  return kappa * centre_loss + (1 - kappa) * worst_case_cross_entropy(logits, y);
+}
+
+void ContinualLearner::project_embedding(int64_t t) {
+  if (options_.method() != ContinualMethod::kInterval || t == 0) return;
+  // Keep every task's interval inside a common box: e_t within 2 eps of the
+  // extremes of the earlier embeddings, coordinate-wise.
+  torch::NoGradGuard no_grad;
+  auto prev = embeddings_.narrow(0, 0, t);
+  const double eps = options_.interval_eps();
+  auto lo = std::get<0>(prev.max(0)) - 2 * eps;
+  auto hi = std::get<0>(prev.min(0)) + 2 * eps;
+  auto row = embeddings_[t];
+  row.copy_(torch::max(torch::min(row, hi), lo));
+}
+
+void ContinualLearner::train_task(
+    int64_t t,
+    const data::TaskData& data,
+    const std::function<void(const StepReport&)>& on_step) {
+  TORCH_CHECK(t >= 0 && t < tasks_, "continual: task must be in [0, ", tasks_, "), got ", t);
+  TORCH_CHECK(data.size() > 0, "continual: task ", t + 1, " has no training data");
+  torch::manual_seed(options_.seed() * 1000003 + static_cast<uint64_t>(t));
+  auto batch_rng = at::make_generator<at::CPUGeneratorImpl>(options_.seed() * 7919 + t);
+  const bool regularise = t > 0 && options_.beta() > 0 &&
+                          (options_.method() == ContinualMethod::kHypercl ||
+                           options_.method() == ContinualMethod::kInterval);
+  std::vector<torch::Tensor> params;
+  if (options_.method() == ContinualMethod::kSeparate) {
+    params.push_back(separate_[t]);
+  } else {
+    params = generator_->as_module().parameters();
+    params.push_back(embeddings_);
+    if (options_.method() == ContinualMethod::kInterval && t > 0) {
+      // Start inside the common box of the earlier intervals.
+      torch::NoGradGuard no_grad;
+      auto prev = embeddings_.narrow(0, 0, t);
+      embeddings_[t].copy_((std::get<0>(prev.max(0)) + std::get<0>(prev.min(0))) * 0.5);
+    }
+    if (regularise) take_snapshot(t);
+  }
+  torch::optim::Adam adam(params, torch::optim::AdamOptions(options_.lr()));
+  target_->train();
+
+  torch::Tensor order;
+  int64_t cursor = data.size();
+  const int64_t batch = std::min(options_.batch_size(), data.size());
+  for (int64_t step = 1; step <= options_.steps(); ++step) {
+    if (cursor + batch > data.size()) {
+      order = torch::randperm(data.size(), batch_rng, torch::kLong);
+      cursor = 0;
+    }
+    auto idx = order.narrow(0, cursor, batch);
+    cursor += batch;
+    auto loss = task_loss(t, data.inputs(idx), data.labels.index_select(0, idx));
+    torch::Tensor reg;
+    if (regularise) {
+      const int64_t k = options_.reg_subset() > 0 ? std::min(options_.reg_subset(), t) : t;
+      auto rows = k == t ? torch::arange(t) : torch::randperm(t, batch_rng, torch::kLong).narrow(0, 0, k);
+      reg = regularizer(t, rows);
+    }
+    const double loss_value = loss.item<double>();
+    TORCH_CHECK(std::isfinite(loss_value), "continual: task ", t + 1, " step ", step,
+                ": the loss is ", loss_value);
+    adam.zero_grad();
+    (reg.defined() ? loss + reg : loss).backward();
+    if (options_.grad_clip() > 0) torch::nn::utils::clip_grad_norm_(params, options_.grad_clip());
+    for (const auto& p : params) {
+      if (p.grad().defined() && !torch::isfinite(p.grad()).all().item<bool>()) {
+        TORCH_CHECK(false, "continual: task ", t + 1, " step ", step, ": a gradient of shape ",
+                    shape_str(p.sizes()), " is not finite");
+      }
+    }
+    adam.step();
+    project_embedding(t);
+    if (on_step) on_step({t, step, loss_value, reg.defined() ? reg.item<double>() : 0.0});
+  }
+}
+
+torch::Tensor ContinualLearner::task_weights(int64_t t) {
+  TORCH_CHECK(t >= 0 && t < tasks_, "continual: task must be in [0, ", tasks_, "), got ", t);
+  torch::NoGradGuard no_grad;
+  if (options_.method() == ContinualMethod::kSeparate) return separate_[t].detach();
+  return generator_->forward(embeddings_.narrow(0, t, 1))[0];
+}
+
+torch::Tensor ContinualLearner::universal_weights(int64_t last_task) {
+  TORCH_CHECK(options_.method() == ContinualMethod::kInterval,
+              "continual: a universal embedding exists only for the interval method");
+  torch::NoGradGuard no_grad;
+  auto seen = embeddings_.narrow(0, 0, last_task + 1);
+  auto centre = (std::get<0>(seen.max(0)) + std::get<0>(seen.min(0))) * 0.5;
+  return generator_->forward(centre.unsqueeze(0))[0];
+}
+
+double ContinualLearner::accuracy(const torch::Tensor& flat, const data::TaskData& data) {
+  torch::NoGradGuard no_grad;
+  target_->eval();
+  Weights w(target_->spec(), flat);
+  int64_t correct = 0;
+  for (int64_t start = 0; start < data.size(); start += options_.eval_batch_size()) {
+    const int64_t len = std::min(options_.eval_batch_size(), data.size() - start);
+    auto logits = target_->forward(data.inputs(start, len), w);
+    correct += logits.argmax(1).eq(data.labels.narrow(0, start, len)).sum().item<int64_t>();
+  }
+  target_->train();
+  return data.size() ? static_cast<double>(correct) / data.size() : 0.0;
+}
+
+io::NamedTensors ContinualLearner::state() {
+  io::NamedTensors out;
+  if (embeddings_.defined()) out.emplace_back("embeddings", embeddings_.detach());
+  for (size_t t = 0; t < separate_.size(); ++t) {
+    out.emplace_back("separate." + std::to_string(t + 1), separate_[t].detach());
+  }
+  if (generator_) {
+    for (const auto& p : generator_->as_module().named_parameters()) {
+      out.emplace_back("generator." + p.key(), p.value().detach());
+    }
+    for (const auto& b : generator_->as_module().named_buffers()) {
+      out.emplace_back("generator." + b.key(), b.value());
+    }
+  }
+  return out;
+}
+
+void ContinualLearner::load_state(const io::TensorFile& file) {
+  torch::NoGradGuard no_grad;
+  auto restore = [&](const std::string& name, torch::Tensor& into) {
+    const auto& value = file.get(name);
+    TORCH_CHECK(
+        value.sizes() == into.sizes(), "checkpoint: tensor '", name, "' has shape ",
+        shape_str(value.sizes()), " but the configured model needs ", shape_str(into.sizes()));
+    into.copy_(value);
+  };
+  if (embeddings_.defined()) restore("embeddings", embeddings_);
+  for (size_t t = 0; t < separate_.size(); ++t) {
+    restore("separate." + std::to_string(t + 1), separate_[t]);
+  }
+  if (generator_) {
+    for (auto& p : generator_->as_module().named_parameters()) restore("generator." + p.key(), p.value());
+    for (auto& b : generator_->as_module().named_buffers()) restore("generator." + b.key(), b.value());
+  }
+}
+
+}  // namespace hnet

@@ -1,0 +1,116 @@
+#include "hnet/learn/continual.h"
+
+#include "hnet/generators/chunked_generator.h"
+#include "support/test_support.h"
+
+namespace hnet {
+namespace {
+
+// Two-class blobs in 6-D whose class centres depend on the task.
+data::TaskData blobs(int64_t task, int64_t n) {
+  auto labels = torch::randint(2, {n}, torch::kLong);
+  auto sign = labels.to(torch::kFloat).unsqueeze(1) * 2 - 1;
+  auto direction = torch::zeros({6});
+  direction[task % 6] = 1;
+  return {torch::randn({n, 6}) * 0.5 + sign * direction * 1.5, labels, {}};
+}
+
+ContinualLearner make_learner(ContinualMethod method, double beta = 0.05) {
+  Mlp mlp(MlpOptions({6, 8, 2}));
+  auto gen = ChunkedGenerator(mlp->spec(), GeneratorOptions(4).hidden({16}).chunk_size(20)).ptr();
+  return ContinualLearner(
+      mlp, gen, 3, 4,
+      ContinualOptions().method(method).steps(60).batch_size(32).lr(1e-2).beta(beta).interval_eps(0.2));
+}
+
+TEST(ContinualRegularizer, IsZeroOnTheFirstTaskAndRightAfterTheSnapshot) {
+  test::seed_torch();
+  auto learner = make_learner(ContinualMethod::kHypercl);
+  std::vector<double> regs;
+  learner.train_task(0, blobs(0, 256), [&](const StepReport& r) { regs.push_back(r.reg); });
+  EXPECT_EQ(regs.size(), 60u);
+  for (double r : regs) EXPECT_EQ(r, 0.0);
+  learner.take_snapshot(1);
+  EXPECT_EQ(learner.regularizer(1, torch::arange(1)).item<double>(), 0.0);
+}
+
+TEST(ContinualRegularizer, GradientReachesOnlyTheGenerator) {
+  test::seed_torch();
+  Mlp mlp(MlpOptions({6, 8, 2}));
+  auto gen = ChunkedGenerator(mlp->spec(), GeneratorOptions(4).hidden({16}).chunk_size(20));
+  ContinualLearner learner(mlp, gen.ptr(), 3, 4, ContinualOptions().beta(0.5));
+  learner.take_snapshot(2);
+  {
+    torch::NoGradGuard no_grad;
+    gen->head->weight.add_(0.1);  // the generator moves away from its snapshot
+  }
+  auto reg = learner.regularizer(2, torch::arange(2));
+  EXPECT_GT(reg.item<double>(), 0);
+  reg.backward();
+  for (const auto& p : gen->named_parameters()) {
+    ASSERT_TRUE(p.value().grad().defined()) << p.key();
+  }
+  EXPECT_GT(gen->head->weight.grad().abs().sum().item<double>(), 0);
+  // Earlier tasks' embeddings are held fixed: no gradient reaches them.
+  const auto& grad = learner.embeddings().grad();
+  EXPECT_TRUE(!grad.defined() || grad.abs().sum().item<double>() == 0);
+}
+
+TEST(ContinualRegularizer, KeepsEarlierTasksWhileFinetuneForgets) {
+  std::map<ContinualMethod, double> first_task_drop;
+  for (auto method : {ContinualMethod::kHypercl, ContinualMethod::kFinetune}) {
+    test::seed_torch();
+    auto learner = make_learner(method, 0.5);
+    auto task0 = blobs(0, 512), test0 = blobs(0, 512);
+    learner.train_task(0, task0, {});
+    const double before = learner.accuracy(learner.task_weights(0), test0);
+    auto flat_before = learner.task_weights(0);
+    learner.train_task(1, blobs(1, 512), {});
+    learner.train_task(2, blobs(2, 512), {});
+    first_task_drop[method] = (learner.task_weights(0) - flat_before).norm().item<double>();
+    EXPECT_GT(before, 0.9);
+  }
+  // The regulariser keeps task 1's generated weights much closer to where they were.
+  EXPECT_LT(first_task_drop[ContinualMethod::kHypercl], 0.5 * first_task_drop[ContinualMethod::kFinetune]);
+}
+
+TEST(ContinualInterval, EmbeddingsShareACommonBox) {
+  test::seed_torch();
+  auto learner = make_learner(ContinualMethod::kInterval);
+  for (int64_t t = 0; t < 3; ++t) learner.train_task(t, blobs(t, 256), {});
+  const auto embeddings = learner.embeddings().detach();
+  auto spread = std::get<0>(embeddings.max(0)) - std::get<0>(embeddings.min(0));
+  EXPECT_LE(spread.max().item<double>(), 2 * 0.2 + 1e-6);  // every interval meets the others
+  EXPECT_EQ(learner.universal_weights(2).numel(), learner.target()->spec()->numel());
+}
+
+TEST(Continual, SeparateNetworksAreIndependent) {
+  test::seed_torch();
+  Mlp mlp(MlpOptions({6, 8, 2}));
+  ContinualLearner learner(mlp, nullptr, 2, 4, ContinualOptions().method(ContinualMethod::kSeparate).steps(40).lr(1e-2));
+  learner.train_task(0, blobs(0, 256), {});
+  auto w0 = learner.task_weights(0).clone();
+  learner.train_task(1, blobs(1, 256), {});
+  EXPECT_TRUE(torch::equal(w0, learner.task_weights(0)));
+  EXPECT_EQ(learner.generator_params(), 0);
+}
+
+TEST(Continual, RejectsBadOptions) {
+  Mlp mlp(MlpOptions({6, 2}));
+  EXPECT_THROW_WITH(ContinualLearner(mlp, nullptr, 2, 4, ContinualOptions()), "method hypercl needs a generator");
+  EXPECT_THROW_WITH(ContinualLearner(mlp, nullptr, 2, 4, ContinualOptions().lr(0)), "lr must be > 0, got 0");
+  EXPECT_THROW_WITH(ContinualLearner(mlp, nullptr, 2, 4, ContinualOptions().interval_kappa(2)),
+                    "kappa must be in [0, 1], got 2");
+  EXPECT_THROW_WITH(parse_continual_method("ewc"), "must be one of hypercl, interval, finetune, separate; got 'ewc'");
+}
+
+TEST(Continual, NonFiniteLossStopsWithTaskAndStep) {
+  test::seed_torch();
+  auto learner = make_learner(ContinualMethod::kHypercl);
+  auto data = blobs(0, 64);
+  data.images[5][0] = NAN;
+  EXPECT_THROW_WITH(learner.train_task(0, data, {}), "continual: task 1 step ");
+}
+
+}  // namespace
+}  // namespace hnet

@@ -1,0 +1,137 @@
+// The continual-learning experiment end to end on a small slice of the real
+// Fashion-MNIST data: files, summary contract, resume equivalence, generate.
+
+#include "hnet/learn/experiment.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "hnet/io/safetensors.h"
+#include "support/test_support.h"
+
+namespace hnet {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+bool have_data() {
+  return fs::exists(data::default_data_root() + "/train-images-idx3-ubyte.gz");
+}
+
+io::Config tiny_config(const std::string& method, std::vector<std::string> extra = {}) {
+  std::vector<std::string> overrides{
+      "method=" + method, "tasks=3", "threads=1", "data.train_limit=3000", "data.test_limit=600",
+      "target.hidden=[24]", "generator.hidden=[16]", "generator.chunk_size=200",
+      "optimizer.steps=25", "optimizer.batch_size=32", "log.every=10"};
+  overrides.insert(overrides.end(), extra.begin(), extra.end());
+  return io::Config::resolve_text(continual_config_schema(), "", "test", overrides);
+}
+
+json read_json(const std::string& path) {
+  std::ifstream in(path);
+  return json::parse(in);
+}
+
+TEST(Experiment, WritesTheContractFiles) {
+  if (!have_data()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  const std::string dir = test::scratch_dir() + "/run";
+  TrainOptions options;
+  options.out_dir = dir;
+  run_continual_experiment(tiny_config("hypercl"), options);
+  for (const char* f : {"config.yaml", "metrics.jsonl", "summary.json", "checkpoint.safetensors", "accuracy.png"}) {
+    EXPECT_TRUE(fs::exists(fs::path(dir) / f)) << f;
+  }
+  auto s = read_json(dir + "/summary.json");
+  for (const char* k : {"method", "tasks", "acc_during", "acc_final", "mean_acc_final", "mean_acc_during",
+                        "forgetting", "wall_seconds", "train_steps", "generator_params", "target_params"}) {
+    EXPECT_TRUE(s.contains(k)) << k;
+  }
+  EXPECT_EQ(s["method"], "hypercl");
+  EXPECT_EQ(s["acc_final"].size(), 3u);
+  EXPECT_EQ(s["train_steps"], 75);
+  for (double a : s["acc_final"]) {
+    EXPECT_GE(a, 0.0);
+    EXPECT_LE(a, 1.0);
+  }
+  // The first task (T-shirt vs trouser) is easy even after 25 steps.
+  EXPECT_GT(s["acc_during"][0].get<double>(), 0.8);
+  // A second run into the same folder is refused, and the first is untouched.
+  const auto before = fs::last_write_time(fs::path(dir) / "checkpoint.safetensors");
+  EXPECT_THROW_WITH(run_continual_experiment(tiny_config("hypercl"), options), "already holds a run");
+  EXPECT_EQ(fs::last_write_time(fs::path(dir) / "checkpoint.safetensors"), before);
+}
+
+TEST(Experiment, ResumedRunEndsWithTheSameAccuracies) {
+  if (!have_data()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  const std::string root = test::scratch_dir();
+  TrainOptions whole;
+  whole.out_dir = root + "/whole";
+  auto uninterrupted = json::parse(run_continual_experiment(tiny_config("hypercl"), whole));
+
+  TrainOptions first;
+  first.out_dir = root + "/split";
+  first.stop_after = 1;
+  EXPECT_EQ(run_continual_experiment(tiny_config("hypercl"), first), "");
+  EXPECT_FALSE(fs::exists(root + "/split/summary.json"));
+  TrainOptions rest;
+  rest.out_dir = root + "/split";
+  rest.resume = true;
+  auto resumed = json::parse(run_continual_experiment(tiny_config("hypercl"), rest));
+  EXPECT_EQ(resumed["acc_final"], uninterrupted["acc_final"]);
+  EXPECT_EQ(resumed["acc_during"], uninterrupted["acc_during"]);
+}
+
+TEST(Experiment, GeneratedWeightsGiveTheSameAccuracyWithoutTheGenerator) {
+  if (!have_data()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  const std::string dir = test::scratch_dir() + "/run";
+  TrainOptions options;
+  options.out_dir = dir;
+  run_continual_experiment(tiny_config("hypercl", {"data.sequence=permuted"}), options);
+  const std::string ckpt = dir + "/checkpoint.safetensors";
+  const auto acc = evaluate_checkpoint(ckpt);
+  ASSERT_EQ(acc.size(), 3u);
+
+  generate_from_checkpoint(ckpt, 2, dir + "/task2.safetensors");
+  auto file = io::load_safetensors(dir + "/task2.safetensors");
+  EXPECT_EQ(file.metadata.at("sizes"), "784,24,10");
+  // A plain MLP with these weights, on task 2's permuted test images.
+  auto w1 = file.get("fc1.weight"), b1 = file.get("fc1.bias");
+  auto w2 = file.get("fc2.weight"), b2 = file.get("fc2.bias");
+  auto perm = file.get("input_permutation");
+  auto test = data::load_fashion_mnist(data::default_data_root(), data::Split::kTest);
+  auto x = test.images.narrow(0, 0, 600).reshape({600, -1}).index_select(1, perm);
+  auto logits = torch::linear(torch::relu(torch::linear(x, w1, b1)), w2, b2);
+  const double plain = logits.argmax(1).eq(test.labels.narrow(0, 0, 600)).to(torch::kDouble).mean().item<double>();
+  EXPECT_DOUBLE_EQ(plain, acc[1]);
+  EXPECT_THROW_WITH(generate_from_checkpoint(ckpt, 4, dir + "/x.safetensors"), "--task must be in [1, 3]");
+  EXPECT_FALSE(fs::exists(dir + "/x.safetensors"));
+}
+
+TEST(Experiment, IntervalReportsTheUniversalEmbedding) {
+  if (!have_data()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  TrainOptions options;
+  options.out_dir = test::scratch_dir() + "/run";
+  auto s = json::parse(run_continual_experiment(tiny_config("interval"), options));
+  EXPECT_EQ(s["acc_universal"].size(), 3u);
+  EXPECT_TRUE(s.contains("mean_acc_universal"));
+}
+
+TEST(Experiment, BadInputIsNamedAndTouchesNothing) {
+  const std::string dir = test::scratch_dir() + "/run";
+  TrainOptions options;
+  options.out_dir = dir;
+  EXPECT_THROW_WITH(run_continual_experiment(tiny_config("hypercl", {"data.root=/nonexistent/fm"}), options),
+                    "/nonexistent/fm");
+  EXPECT_FALSE(fs::exists(dir));
+  options.resume = true;
+  EXPECT_THROW_WITH(run_continual_experiment(tiny_config("hypercl"), options), "nothing to resume");
+  fs::create_directories(dir);
+  std::ofstream(dir + "/checkpoint.safetensors") << "garbage";
+  EXPECT_THROW_WITH(run_continual_experiment(tiny_config("hypercl"), options), "checkpoint.safetensors");
+}
+
+}  // namespace
+}  // namespace hnet

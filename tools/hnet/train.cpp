@@ -1,0 +1,103 @@
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "hnet/learn/experiment.h"
+#include "hnet/learn/progress.h"
+
+namespace hnet::cli {
+namespace {
+
+struct TrainArgs {
+  std::string config;
+  std::vector<std::string> overrides;
+  std::string out;
+  std::string resume;
+};
+
+// runs/<config stem>-<UTC time> when --out is not given.
+std::string default_out_dir(const std::string& config) {
+  char stamp[32];
+  const std::time_t now = std::time(nullptr);
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::gmtime(&now));
+  return "runs/" + std::filesystem::path(config).stem().string() + "-" + stamp;
+}
+
+void run_train(const TrainArgs& args) {
+  TrainOptions options;
+  options.log = &std::cout;
+  options.terminal = Progress::stdout_is_terminal();
+  const auto schema = continual_config_schema();
+  std::string summary;
+  if (!args.resume.empty()) {
+    TORCH_CHECK(args.config.empty() && args.overrides.empty() && args.out.empty(),
+                "--resume takes the configuration from the run folder; give no CONFIG, "
+                "overrides or --out with it");
+    options.out_dir = args.resume;
+    options.resume = true;
+    auto config = io::Config::resolve_text(schema, "", "defaults", {});
+    summary = run_continual_experiment(config, options);
+  } else {
+    TORCH_CHECK(!args.config.empty(), "train: a CONFIG file (or --resume DIR) is required");
+    auto config = io::Config::resolve(schema, args.config, args.overrides);
+    options.out_dir = args.out.empty() ? default_out_dir(args.config) : args.out;
+    std::cout << "run folder: " << options.out_dir << "\n";
+    summary = run_continual_experiment(config, options);
+  }
+  const auto s = nlohmann::json::parse(summary);
+  std::printf("final test accuracy per task:");
+  for (double a : s["acc_final"]) std::printf(" %.4f", a);
+  std::printf("\nmean final accuracy %.4f, forgetting %.4f, %.1f s\n", s["mean_acc_final"].get<double>(),
+              s["forgetting"].get<double>(), s["wall_seconds"].get<double>());
+  if (s.contains("mean_acc_universal")) {
+    std::printf("universal embedding: mean accuracy %.4f\n", s["mean_acc_universal"].get<double>());
+  }
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("train", "Continual learning on Fashion-MNIST from a YAML config");
+  auto args = std::make_shared<TrainArgs>();
+  cmd->add_option("config", args->config, "YAML config (see configs/)");
+  cmd->add_option("overrides", args->overrides, "key=value overrides, e.g. optimizer.lr=1e-3");
+  cmd->add_option("--out", args->out, "output folder (default runs/<config>-<time>)");
+  cmd->add_option("--resume", args->resume, "continue the run in this folder from its checkpoint");
+  cmd->callback([args] { run_train(*args); });
+}
+
+void add_eval_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("eval", "Test accuracy of each task of a training checkpoint");
+  auto path = std::make_shared<std::string>();
+  auto as_json = std::make_shared<bool>(false);
+  cmd->add_option("checkpoint", *path, "checkpoint.safetensors of a run")->required();
+  cmd->add_flag("--json", *as_json, "print {\"acc\": [...]} on stdout");
+  cmd->callback([path, as_json] {
+    const auto acc = evaluate_checkpoint(*path);
+    if (*as_json) {
+      std::cout << nlohmann::json{{"acc", acc}}.dump() << "\n";
+      return;
+    }
+    for (size_t t = 0; t < acc.size(); ++t) std::printf("task %zu: %.4f\n", t + 1, acc[t]);
+  });
+}
+
+void add_generate_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("generate", "Write one task's generated target weights (safetensors)");
+  auto path = std::make_shared<std::string>();
+  auto task = std::make_shared<int64_t>(0);
+  auto out = std::make_shared<std::string>();
+  cmd->add_option("checkpoint", *path, "checkpoint.safetensors of a run")->required();
+  cmd->add_option("--task", *task, "task number, from 1")->required();
+  cmd->add_option("--out", *out, "output .safetensors file")->required();
+  cmd->callback([path, task, out] {
+    generate_from_checkpoint(*path, *task, *out);
+    std::cout << "task " << *task << " weights written to " << *out << "\n";
+  });
+}
+
+}  // namespace hnet::cli
