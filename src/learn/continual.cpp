@@ -93,20 +93,25 @@ void ContinualLearner::take_snapshot(int64_t t) {
   }
 }
 
+torch::Tensor ContinualLearner::penalty(
+    const torch::Tensor& rows,
+    const torch::Tensor& center,
+    const torch::Tensor& radius) {
+  auto sq = [](const torch::Tensor& a, const torch::Tensor& b) { return (a - b).pow(2).sum(); };
+  auto p = sq(center, snapshot_center_.index_select(0, rows));
+  if (radius.defined()) p = p + sq(radius, snapshot_radius_.index_select(0, rows));
+  return p * (options_.beta() / rows.size(0));
+}
+
 torch::Tensor ContinualLearner::regularizer(int64_t t, const torch::Tensor& rows) {
   TORCH_CHECK(t > 0 && snapshot_center_.defined(), "continual: no snapshot for task ", t + 1);
   // All regularised tasks in one batched generator call.
   auto prev = embedding_rows(t).detach().index_select(0, rows);
-  auto sq = [](const torch::Tensor& a, const torch::Tensor& b) { return (a - b).pow(2).sum(); };
-  torch::Tensor penalty;
   if (options_.method() == ContinualMethod::kInterval) {
     auto iv = generator_->forward_interval({prev, torch::full_like(prev, options_.interval_eps())});
-    penalty = sq(iv.center, snapshot_center_.index_select(0, rows)) +
-              sq(iv.radius, snapshot_radius_.index_select(0, rows));
-  } else {
-    penalty = sq(generator_->forward(prev), snapshot_center_.index_select(0, rows));
+    return penalty(rows, iv.center, iv.radius);
   }
-  return penalty * (options_.beta() / rows.size(0));
+  return penalty(rows, generator_->forward(prev), {});
 }
 
 torch::Tensor ContinualLearner::task_loss(int64_t t, const torch::Tensor& x, const torch::Tensor& y) {
@@ -175,12 +180,26 @@ void ContinualLearner::train_task(
     }
     auto idx = order.narrow(0, cursor, batch);
     cursor += batch;
-    auto loss = task_loss(t, data.inputs(idx), data.labels.index_select(0, idx));
-    torch::Tensor reg;
+    auto x = data.inputs(idx);
+    auto y = data.labels.index_select(0, idx);
+    torch::Tensor loss, reg;
     if (regularise) {
       const int64_t k = options_.reg_subset() > 0 ? std::min(options_.reg_subset(), t) : t;
       auto rows = k == t ? torch::arange(t) : torch::randperm(t, batch_rng, torch::kLong).narrow(0, 0, k);
-      reg = regularizer(t, rows);
+      if (options_.method() == ContinualMethod::kHypercl) {
+        // The current task and the regularised ones in one generator call.
+        auto conds = torch::cat({embeddings_.narrow(0, t, 1),
+                                 embedding_rows(t).detach().index_select(0, rows)});
+        auto flat = generator_->forward(conds);
+        loss = torch::nn::functional::cross_entropy(
+            target_->forward(x, Weights(target_->spec(), flat[0])), y);
+        reg = penalty(rows, flat.narrow(0, 1, k), {});
+      } else {
+        loss = task_loss(t, x, y);
+        reg = regularizer(t, rows);
+      }
+    } else {
+      loss = task_loss(t, x, y);
     }
     const double loss_value = loss.item<double>();
     TORCH_CHECK(std::isfinite(loss_value), "continual: task ", t + 1, " step ", step,

@@ -57,7 +57,7 @@ io::ConfigSchema continual_config_schema() {
             false, {"hypercl", "interval", "finetune", "separate"}));
   s.add(key("seed", ValueType::kInt, "1", "random seed", 0.0));
   s.add(key("tasks", ValueType::kInt, "5", "number of tasks", 1.0));
-  s.add(key("threads", ValueType::kInt, "0", "LibTorch threads (0: all cores)", 0.0));
+  s.add(key("threads", ValueType::kInt, "1", "LibTorch intra-op threads (0: all cores)", 0.0));
   s.add(key("data.root", ValueType::kString, "\"\"", "folder of the Fashion-MNIST .gz files"));
   s.add(key("data.sequence", ValueType::kString, "split", "task sequence", c10::nullopt, false,
             {"split", "permuted"}));

@@ -118,6 +118,9 @@ class ContinualLearner {
 
  private:
   torch::Tensor embedding_rows(int64_t count);
+  /// beta / |rows| * sum of squared distances of generator outputs for the
+  /// embeddings `rows` (centre, and radius for kInterval) to the snapshot.
+  torch::Tensor penalty(const torch::Tensor& rows, const torch::Tensor& center, const torch::Tensor& radius);
   torch::Tensor task_loss(int64_t t, const torch::Tensor& x, const torch::Tensor& y);
   void project_embedding(int64_t t);
 
