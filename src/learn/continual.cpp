@@ -114,7 +114,11 @@ torch::Tensor ContinualLearner::regularizer(int64_t t, const torch::Tensor& rows
   return penalty(rows, generator_->forward(prev), {});
 }
 
-torch::Tensor ContinualLearner::task_loss(int64_t t, const torch::Tensor& x, const torch::Tensor& y) {
+torch::Tensor ContinualLearner::task_loss(
+    int64_t t,
+    const torch::Tensor& x,
+    const torch::Tensor& y,
+    double progress) {
   namespace F = torch::nn::functional;
   const auto& spec = target_->spec();
   if (options_.method() == ContinualMethod::kSeparate) {
@@ -123,9 +127,13 @@ torch::Tensor ContinualLearner::task_loss(int64_t t, const torch::Tensor& x, con
   auto e = embeddings_.narrow(0, t, 1);
   auto centre_loss = F::cross_entropy(target_->forward(x, Weights(spec, generator_->forward(e)[0])), y);
   if (options_.method() != ContinualMethod::kInterval) return centre_loss;
-  auto flat = generator_->forward_interval({e, torch::full_like(e, options_.interval_eps())});
+  // As in interval-bound-propagation training (Gowal et al. 2018), the
+  // radius and the worst case's weight ramp up over the first half of the
+  // task, so the centre learns before the interval has to hold.
+  const double ramp = std::min(1.0, 2 * progress);
+  auto flat = generator_->forward_interval({e, torch::full_like(e, ramp * options_.interval_eps())});
   auto logits = target_->forward_interval(x, {flat.center[0], flat.radius[0]});
-  const double kappa = options_.interval_kappa();
+  const double kappa = 1 - ramp * (1 - options_.interval_kappa());
   return kappa * centre_loss + (1 - kappa) * worst_case_cross_entropy(logits, y);
 }
 
@@ -195,11 +203,11 @@ void ContinualLearner::train_task(
             target_->forward(x, Weights(target_->spec(), flat[0])), y);
         reg = penalty(rows, flat.narrow(0, 1, k), {});
       } else {
-        loss = task_loss(t, x, y);
+        loss = task_loss(t, x, y, static_cast<double>(step) / options_.steps());
         reg = regularizer(t, rows);
       }
     } else {
-      loss = task_loss(t, x, y);
+      loss = task_loss(t, x, y, static_cast<double>(step) / options_.steps());
     }
     const double loss_value = loss.item<double>();
     TORCH_CHECK(std::isfinite(loss_value), "continual: task ", t + 1, " step ", step,

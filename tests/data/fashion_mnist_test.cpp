@@ -2,6 +2,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "support/test_support.h"
 #include <unistd.h>
 #include <zlib.h>
 
@@ -38,35 +40,10 @@ struct GzCloser {
 };
 using GzFile = std::unique_ptr<std::remove_pointer_t<gzFile>, GzCloser>;
 
-// Sets or unsets an environment variable for one scope, then restores it.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    value ? ::setenv(name, value, 1) : ::unsetenv(name);
-  }
-  ~ScopedEnv() {
-    old_ ? ::setenv(name_, old_->c_str(), 1) : ::unsetenv(name_);
-  }
+using ::hnet::test::ScopedEnv;
 
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
-
-class FashionMnistFilesTest : public ::testing::Test {
+class FashionMnistFilesTest : public ::hnet::test::ScratchDirTest {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(::testing::TempDir()) / ("hnet_" + std::string(info->test_suite_name()) + "_" +
-                                             info->name() + "_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
   std::string root() const {
     return dir_.string();
   }
@@ -84,7 +61,6 @@ class FashionMnistFilesTest : public ::testing::Test {
         idx_bytes({n, 28, 28}, std::string(n * 28 * 28, static_cast<char>(pixel))));
     write_gz("t10k-labels-idx1-ubyte.gz", idx_bytes({uint32_t(labels.size())}, labels));
   }
-  fs::path dir_;
 };
 
 TEST(FashionMnistTest, RealDataHasTheKnownShapeAndBalance) {

@@ -2,6 +2,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "support/test_support.h"
 #include <unistd.h>
 #include <zlib.h>
 
@@ -40,19 +42,8 @@ struct GzCloser {
 };
 using GzFile = std::unique_ptr<std::remove_pointer_t<gzFile>, GzCloser>;
 
-class IdxFileTest : public ::testing::Test {
+class IdxFileTest : public ::hnet::test::ScratchDirTest {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(::testing::TempDir()) / ("hnet_" + std::string(info->test_suite_name()) + "_" +
-                                             info->name() + "_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
   std::string write_raw(const std::string& name, const std::string& bytes) const {
     std::string p = (dir_ / name).string();
     std::ofstream(p, std::ios::binary) << bytes;
@@ -69,7 +60,6 @@ class IdxFileTest : public ::testing::Test {
         static_cast<int>(bytes.size()));
     return p;
   }
-  fs::path dir_;
 };
 
 TEST(IdxTest, DecodesOneToFourDimensions) {

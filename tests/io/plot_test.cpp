@@ -3,6 +3,8 @@
 #include <c10/util/Exception.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "support/test_support.h"
 #include <unistd.h>
 
 #include <algorithm>
@@ -45,28 +47,8 @@ class ScopedEnv {
   std::optional<std::string> old_;
 };
 
-class PlotTest : public ::testing::Test {
+class PlotTest : public ::hnet::test::ScratchDirTest {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(::testing::TempDir()) / ("hnet_" + std::string(info->test_suite_name()) + "_" +
-                                             info->name() + "_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::string path(const std::string& name) const {
-    return (dir_ / name).string();
-  }
-  std::vector<std::string> listing() const {
-    std::vector<std::string> names;
-    for (const auto& e : fs::directory_iterator(dir_)) names.push_back(e.path().filename());
-    std::sort(names.begin(), names.end());
-    return names;
-  }
   // A PATH on which a stand-in `gnuplot`, a shell script with the given body,
   // comes first.
   std::string fake_gnuplot(const std::string& body) const {
@@ -77,7 +59,6 @@ class PlotTest : public ::testing::Test {
     const char* path = std::getenv("PATH");
     return bin.string() + ":" + (path ? path : "/usr/bin:/bin");
   }
-  fs::path dir_;
 };
 
 uint32_t big_endian32(const std::string& bytes, size_t at) {

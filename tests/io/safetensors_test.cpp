@@ -2,6 +2,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "support/test_support.h"
 #include <unistd.h>
 
 #include <algorithm>
@@ -35,29 +37,8 @@ void seed_from_gtest() {
   torch::manual_seed(seed);
 }
 
-class SafetensorsFileTest : public ::testing::Test {
+class SafetensorsFileTest : public ::hnet::test::ScratchDirTest {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(::testing::TempDir()) / ("hnet_" + std::string(info->test_suite_name()) + "_" +
-                                             info->name() + "_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::string path(const std::string& name) const {
-    return (dir_ / name).string();
-  }
-  std::vector<std::string> listing() const {
-    std::vector<std::string> names;
-    for (const auto& e : fs::directory_iterator(dir_)) names.push_back(e.path().filename());
-    std::sort(names.begin(), names.end());
-    return names;
-  }
-  fs::path dir_;
 };
 
 TEST(SafetensorsTest, RoundTripsEveryDtypeAndShape) {

@@ -1,5 +1,7 @@
 #include "support/test_support.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 
 #include "hnet/generators/chunked_generator.h"
@@ -36,6 +38,37 @@ std::string scratch_dir() {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir.string();
+}
+
+void ScratchDirTest::SetUp() {
+  dir_ = scratch_dir();
+}
+
+void ScratchDirTest::TearDown() {
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+std::string ScratchDirTest::path(const std::string& name) const {
+  return (dir_ / name).string();
+}
+
+std::vector<std::string> ScratchDirTest::listing() const {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir_)) {
+    names.push_back(e.path().filename());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+ScopedEnv::ScopedEnv(const char* name, const char* value) : name_(name) {
+  if (const char* old = std::getenv(name)) old_ = old;
+  value ? ::setenv(name, value, 1) : ::unsetenv(name);
+}
+
+ScopedEnv::~ScopedEnv() {
+  old_ ? ::setenv(name_, old_->c_str(), 1) : ::unsetenv(name_);
 }
 
 std::vector<TargetCase> small_targets() {

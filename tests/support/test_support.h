@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <filesystem>
 #include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,6 +27,31 @@ std::string error_message(const std::function<void()>& fn);
 
 /// A fresh empty folder for the running test.
 std::string scratch_dir();
+
+/// Fixture giving each test a fresh, empty folder `dir_`, removed afterwards.
+class ScratchDirTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+  /// `name` inside the folder.
+  std::string path(const std::string& name) const;
+  /// Sorted names of the folder's entries.
+  std::vector<std::string> listing() const;
+  std::filesystem::path dir_;
+};
+
+/// Sets (or, with nullptr, unsets) an environment variable for one scope.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value);
+  ~ScopedEnv();
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
 
 /// A small instance of every target, for sweeps over targets.
 struct TargetCase {

@@ -121,7 +121,8 @@ class ContinualLearner {
   /// beta / |rows| * sum of squared distances of generator outputs for the
   /// embeddings `rows` (centre, and radius for kInterval) to the snapshot.
   torch::Tensor penalty(const torch::Tensor& rows, const torch::Tensor& center, const torch::Tensor& radius);
-  torch::Tensor task_loss(int64_t t, const torch::Tensor& x, const torch::Tensor& y);
+  /// progress: fraction of the task's steps done (ramps the interval in).
+  torch::Tensor task_loss(int64_t t, const torch::Tensor& x, const torch::Tensor& y, double progress);
   void project_embedding(int64_t t);
 
   Mlp target_;
