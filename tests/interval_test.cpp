@@ -18,8 +18,10 @@ torch::Tensor sample_inside(const Interval& iv) {
 
 void expect_contains(const Interval& bound, const torch::Tensor& value, const std::string& what) {
   const double slack = 1e-5;
-  EXPECT_TRUE((value >= bound.lower() - slack).all().item<bool>()) << what << ": below the lower bound";
-  EXPECT_TRUE((value <= bound.upper() + slack).all().item<bool>()) << what << ": above the upper bound";
+  EXPECT_TRUE((value >= bound.lower() - slack).all().item<bool>())
+      << what << ": below the lower bound";
+  EXPECT_TRUE((value <= bound.upper() + slack).all().item<bool>())
+      << what << ": above the upper bound";
 }
 
 TEST(Interval, LinearWithIntervalWeightsByHand) {
@@ -42,7 +44,8 @@ TEST(Interval, GeneratorBoundsContainSampledOutputs) {
     torch::NoGradGuard no_grad;
     Interval cond{torch::randn({2, 4}), torch::full({2, 4}, 0.3)};
     auto bound = gen->forward_interval(cond);
-    for (int i = 0; i < 200; ++i) expect_contains(bound, gen->forward(sample_inside(cond)), "generator");
+    for (int i = 0; i < 200; ++i)
+      expect_contains(bound, gen->forward(sample_inside(cond)), "generator");
     // A point interval gives the point forward.
     auto exact = gen->forward_interval(Interval::point(cond.center));
     EXPECT_TRUE(torch::allclose(exact.center, gen->forward(cond.center), 1e-5, 1e-6));
@@ -54,7 +57,8 @@ TEST(Interval, MlpBoundsContainSampledOutputs) {
   test::seed_torch();
   Mlp mlp(MlpOptions({5, 7, 3}));
   const auto& spec = *mlp->spec();
-  Interval w{spec.init_std(Fan::kIn) * torch::randn({spec.numel()}), torch::full({spec.numel()}, 0.05)};
+  Interval w{
+      spec.init_std(Fan::kIn) * torch::randn({spec.numel()}), torch::full({spec.numel()}, 0.05)};
   auto x = torch::randn({4, 5});
   torch::NoGradGuard no_grad;
   auto bound = mlp->forward_interval(x, w);

@@ -20,8 +20,12 @@ struct Interval {
   torch::Tensor center;
   torch::Tensor radius;
 
-  torch::Tensor lower() const { return center - radius; }
-  torch::Tensor upper() const { return center + radius; }
+  torch::Tensor lower() const {
+    return center - radius;
+  }
+  torch::Tensor upper() const {
+    return center + radius;
+  }
   /// A degenerate interval (radius 0) around `point`.
   static Interval point(const torch::Tensor& point);
 };

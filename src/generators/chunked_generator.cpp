@@ -1,6 +1,7 @@
 #include "hnet/generators/chunked_generator.h"
 
 #include "hnet/generators/full_generator.h"
+#include "hnet/kernels/linear.h"
 
 namespace hnet {
 
@@ -48,8 +49,9 @@ void ChunkedGeneratorImpl::pretty_print(std::ostream& stream) const {
 
 torch::Tensor ChunkedGeneratorImpl::raw(const torch::Tensor& cond) {
   check_condition(cond, options.condition_dim(), "ChunkedGenerator");
-  return head
-      ->forward(trunk->forward_pairs(cond, chunk_embeddings))  // [B*K, chunk]
+  return kernels::linear(
+             trunk->forward_pairs(cond, chunk_embeddings), head->weight,
+             head->bias)  // [B*K, chunk]
       .view({cond.size(0), chunks() * options.chunk_size()})
       .narrow(1, 0, spec_->numel());
 }

@@ -1,5 +1,7 @@
 #include "hnet/generators/full_generator.h"
 
+#include "hnet/kernels/linear.h"
+
 namespace hnet {
 
 void check_condition(const torch::Tensor& cond, int64_t condition_dim, const char* who) {
@@ -38,7 +40,7 @@ void FullGeneratorImpl::pretty_print(std::ostream& stream) const {
 
 torch::Tensor FullGeneratorImpl::raw(const torch::Tensor& cond) {
   check_condition(cond, options.condition_dim(), "FullGenerator");
-  return head->forward(trunk->forward(cond));
+  return kernels::linear(trunk->forward(cond), head->weight, head->bias);
 }
 
 Interval FullGeneratorImpl::forward_interval(const Interval& cond) {

@@ -41,7 +41,7 @@ void calibrate_output(
     const std::function<torch::Tensor(const torch::Tensor&)>& raw,
     const GeneratorOptions& options) {
   torch::NoGradGuard no_grad;
-  const int rounds = 16;
+  const int rounds = 64;
   torch::Tensor moments;
   for (int r = 0; r < rounds; ++r) {
     auto cond = calibration_sample(4, options.condition_dim(), options.condition_second_moment());

@@ -1,6 +1,7 @@
 #include "hnet/generators/layerwise_generator.h"
 
 #include "hnet/generators/full_generator.h"
+#include "hnet/kernels/linear.h"
 
 namespace hnet {
 
@@ -78,7 +79,10 @@ torch::Tensor LayerwiseGeneratorImpl::raw(const torch::Tensor& cond) {
     // Index lists are plain vectors (a module's .to(dtype) would convert an
     // int64 buffer); the tiny index tensor follows h's device.
     auto idx = torch::tensor(group_entries_[g], torch::dtype(torch::kLong).device(h.device()));
-    per_group.push_back(heads[g]->forward(h.index_select(1, idx)));  // [B, m_g, numel_g]
+    auto rows = h.index_select(1, idx);  // [B, m_g, hidden]
+    per_group.push_back(
+        kernels::linear(rows.reshape({-1, rows.size(2)}), heads[g]->weight, heads[g]->bias)
+            .view({rows.size(0), rows.size(1), -1}));  // [B, m_g, numel_g]
   }
   std::vector<torch::Tensor> pieces;
   pieces.reserve(placement_.size());

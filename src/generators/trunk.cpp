@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "hnet/kernels/linear.h"
 #include "hnet/spec.h"
 
 namespace hnet {
@@ -42,7 +43,9 @@ void TrunkImpl::pretty_print(std::ostream& stream) const {
 
 torch::Tensor TrunkImpl::forward(const torch::Tensor& x) {
   torch::Tensor h = x;
-  for (auto& layer : layers) h = apply_activation(activation, layer->forward(h));
+  for (auto& layer : layers) {
+    h = apply_activation(activation, kernels::linear(h, layer->weight, layer->bias));
+  }
   return h;
 }
 
@@ -54,12 +57,14 @@ torch::Tensor TrunkImpl::forward_pairs(const torch::Tensor& cond, const torch::T
         .view({b * k, in_dim});
   }
   const auto& w = layers[0]->weight;
-  auto from_cond = torch::addmm(layers[0]->bias, cond, w.narrow(1, 0, c).t());  // [B, h]
-  auto from_emb = torch::mm(emb, w.narrow(1, c, e).t());                        // [K, h]
+  auto from_cond =
+      kernels::linear(cond, w.narrow(1, 0, c).contiguous(), layers[0]->bias);  // [B, h]
+  auto from_emb = kernels::linear(emb, w.narrow(1, c, e).contiguous(), {});    // [K, h]
   auto h = apply_activation(activation, from_cond.unsqueeze(1) + from_emb.unsqueeze(0))
                .view({b * k, w.size(0)});
-  for (size_t i = 1; i < layers.size(); ++i)
-    h = apply_activation(activation, layers[i]->forward(h));
+  for (size_t i = 1; i < layers.size(); ++i) {
+    h = apply_activation(activation, kernels::linear(h, layers[i]->weight, layers[i]->bias));
+  }
   return h;
 }
 

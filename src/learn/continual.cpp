@@ -1,16 +1,17 @@
 #include "hnet/learn/continual.h"
 
-#include <cmath>
-
 #include <torch/nn/functional/loss.h>
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adam.h>
 
+#include <cmath>
+
 namespace hnet {
 
 ContinualMethod parse_continual_method(const std::string& name) {
-  for (auto m : {ContinualMethod::kHypercl, ContinualMethod::kInterval, ContinualMethod::kFinetune,
-                 ContinualMethod::kSeparate}) {
+  for (auto m :
+       {ContinualMethod::kHypercl, ContinualMethod::kInterval, ContinualMethod::kFinetune,
+        ContinualMethod::kSeparate}) {
     if (continual_method_name(m) == name) return m;
   }
   TORCH_CHECK(
@@ -19,19 +20,20 @@ ContinualMethod parse_continual_method(const std::string& name) {
 
 std::string continual_method_name(ContinualMethod m) {
   switch (m) {
-    case ContinualMethod::kHypercl: return "hypercl";
-    case ContinualMethod::kInterval: return "interval";
-    case ContinualMethod::kFinetune: return "finetune";
-    case ContinualMethod::kSeparate: return "separate";
+    case ContinualMethod::kHypercl:
+      return "hypercl";
+    case ContinualMethod::kInterval:
+      return "interval";
+    case ContinualMethod::kFinetune:
+      return "finetune";
+    case ContinualMethod::kSeparate:
+      return "separate";
   }
   TORCH_INTERNAL_ASSERT(false, "unknown method");
 }
 
 ContinualLearner::ContinualLearner(
-    Mlp target,
-    std::shared_ptr<WeightGenerator> generator,
-    int64_t tasks,
-    int64_t embedding_dim,
+    Mlp target, std::shared_ptr<WeightGenerator> generator, int64_t tasks, int64_t embedding_dim,
     ContinualOptions options)
     : target_(std::move(target)),
       generator_(std::move(generator)),
@@ -42,7 +44,8 @@ ContinualLearner::ContinualLearner(
   TORCH_CHECK(o.steps() > 0, "continual: steps must be > 0, got ", o.steps());
   TORCH_CHECK(o.batch_size() > 0, "continual: batch_size must be > 0, got ", o.batch_size());
   TORCH_CHECK(o.lr() > 0 && std::isfinite(o.lr()), "continual: lr must be > 0, got ", o.lr());
-  TORCH_CHECK(o.beta() >= 0 && std::isfinite(o.beta()), "continual: beta must be >= 0, got ", o.beta());
+  TORCH_CHECK(
+      o.beta() >= 0 && std::isfinite(o.beta()), "continual: beta must be >= 0, got ", o.beta());
   TORCH_CHECK(o.reg_subset() >= 0, "continual: reg_subset must be >= 0, got ", o.reg_subset());
   TORCH_CHECK(o.grad_clip() >= 0, "continual: grad_clip must be >= 0, got ", o.grad_clip());
   TORCH_CHECK(o.interval_eps() > 0, "continual: interval eps must be > 0, got ", o.interval_eps());
@@ -58,8 +61,9 @@ ContinualLearner::ContinualLearner(
     }
     return;
   }
-  TORCH_CHECK(generator_ != nullptr, "continual: method ", continual_method_name(o.method()),
-              " needs a generator");
+  TORCH_CHECK(
+      generator_ != nullptr, "continual: method ", continual_method_name(o.method()),
+      " needs a generator");
   TORCH_CHECK(
       *generator_->spec() == *target_->spec(),
       "continual: the generator's spec does not match the target's");
@@ -94,9 +98,7 @@ void ContinualLearner::take_snapshot(int64_t t) {
 }
 
 torch::Tensor ContinualLearner::penalty(
-    const torch::Tensor& rows,
-    const torch::Tensor& center,
-    const torch::Tensor& radius) {
+    const torch::Tensor& rows, const torch::Tensor& center, const torch::Tensor& radius) {
   auto sq = [](const torch::Tensor& a, const torch::Tensor& b) { return (a - b).pow(2).sum(); };
   auto p = sq(center, snapshot_center_.index_select(0, rows));
   if (radius.defined()) p = p + sq(radius, snapshot_radius_.index_select(0, rows));
@@ -115,23 +117,22 @@ torch::Tensor ContinualLearner::regularizer(int64_t t, const torch::Tensor& rows
 }
 
 torch::Tensor ContinualLearner::task_loss(
-    int64_t t,
-    const torch::Tensor& x,
-    const torch::Tensor& y,
-    double progress) {
+    int64_t t, const torch::Tensor& x, const torch::Tensor& y, double progress) {
   namespace F = torch::nn::functional;
   const auto& spec = target_->spec();
   if (options_.method() == ContinualMethod::kSeparate) {
     return F::cross_entropy(target_->forward(x, Weights(spec, separate_[t])), y);
   }
   auto e = embeddings_.narrow(0, t, 1);
-  auto centre_loss = F::cross_entropy(target_->forward(x, Weights(spec, generator_->forward(e)[0])), y);
+  auto centre_loss =
+      F::cross_entropy(target_->forward(x, Weights(spec, generator_->forward(e)[0])), y);
   if (options_.method() != ContinualMethod::kInterval) return centre_loss;
   // As in interval-bound-propagation training (Gowal et al. 2018), the
   // radius and the worst case's weight ramp up over the first half of the
   // task, so the centre learns before the interval has to hold.
   const double ramp = std::min(1.0, 2 * progress);
-  auto flat = generator_->forward_interval({e, torch::full_like(e, ramp * options_.interval_eps())});
+  auto flat =
+      generator_->forward_interval({e, torch::full_like(e, ramp * options_.interval_eps())});
   auto logits = target_->forward_interval(x, {flat.center[0], flat.radius[0]});
   const double kappa = 1 - ramp * (1 - options_.interval_kappa());
   return kappa * centre_loss + (1 - kappa) * worst_case_cross_entropy(logits, y);
@@ -151,9 +152,7 @@ void ContinualLearner::project_embedding(int64_t t) {
 }
 
 void ContinualLearner::train_task(
-    int64_t t,
-    const data::TaskData& data,
-    const std::function<void(const StepReport&)>& on_step) {
+    int64_t t, const data::TaskData& data, const std::function<void(const StepReport&)>& on_step) {
   TORCH_CHECK(t >= 0 && t < tasks_, "continual: task must be in [0, ", tasks_, "), got ", t);
   TORCH_CHECK(data.size() > 0, "continual: task ", t + 1, " has no training data");
   torch::manual_seed(options_.seed() * 1000003 + static_cast<uint64_t>(t));
@@ -193,11 +192,12 @@ void ContinualLearner::train_task(
     torch::Tensor loss, reg;
     if (regularise) {
       const int64_t k = options_.reg_subset() > 0 ? std::min(options_.reg_subset(), t) : t;
-      auto rows = k == t ? torch::arange(t) : torch::randperm(t, batch_rng, torch::kLong).narrow(0, 0, k);
+      auto rows =
+          k == t ? torch::arange(t) : torch::randperm(t, batch_rng, torch::kLong).narrow(0, 0, k);
       if (options_.method() == ContinualMethod::kHypercl) {
         // The current task and the regularised ones in one generator call.
-        auto conds = torch::cat({embeddings_.narrow(0, t, 1),
-                                 embedding_rows(t).detach().index_select(0, rows)});
+        auto conds = torch::cat(
+            {embeddings_.narrow(0, t, 1), embedding_rows(t).detach().index_select(0, rows)});
         auto flat = generator_->forward(conds);
         loss = torch::nn::functional::cross_entropy(
             target_->forward(x, Weights(target_->spec(), flat[0])), y);
@@ -210,15 +210,17 @@ void ContinualLearner::train_task(
       loss = task_loss(t, x, y, static_cast<double>(step) / options_.steps());
     }
     const double loss_value = loss.item<double>();
-    TORCH_CHECK(std::isfinite(loss_value), "continual: task ", t + 1, " step ", step,
-                ": the loss is ", loss_value);
+    TORCH_CHECK(
+        std::isfinite(loss_value), "continual: task ", t + 1, " step ", step, ": the loss is ",
+        loss_value);
     adam.zero_grad();
     (reg.defined() ? loss + reg : loss).backward();
     if (options_.grad_clip() > 0) torch::nn::utils::clip_grad_norm_(params, options_.grad_clip());
     for (const auto& p : params) {
       if (p.grad().defined() && !torch::isfinite(p.grad()).all().item<bool>()) {
-        TORCH_CHECK(false, "continual: task ", t + 1, " step ", step, ": a gradient of shape ",
-                    shape_str(p.sizes()), " is not finite");
+        TORCH_CHECK(
+            false, "continual: task ", t + 1, " step ", step, ": a gradient of shape ",
+            shape_str(p.sizes()), " is not finite");
       }
     }
     adam.step();
@@ -235,8 +237,9 @@ torch::Tensor ContinualLearner::task_weights(int64_t t) {
 }
 
 torch::Tensor ContinualLearner::universal_weights(int64_t last_task) {
-  TORCH_CHECK(options_.method() == ContinualMethod::kInterval,
-              "continual: a universal embedding exists only for the interval method");
+  TORCH_CHECK(
+      options_.method() == ContinualMethod::kInterval,
+      "continual: a universal embedding exists only for the interval method");
   torch::NoGradGuard no_grad;
   auto seen = embeddings_.narrow(0, 0, last_task + 1);
   auto centre = (std::get<0>(seen.max(0)) + std::get<0>(seen.min(0))) * 0.5;
@@ -288,8 +291,10 @@ void ContinualLearner::load_state(const io::TensorFile& file) {
     restore("separate." + std::to_string(t + 1), separate_[t]);
   }
   if (generator_) {
-    for (auto& p : generator_->as_module().named_parameters()) restore("generator." + p.key(), p.value());
-    for (auto& b : generator_->as_module().named_buffers()) restore("generator." + b.key(), b.value());
+    for (auto& p : generator_->as_module().named_parameters())
+      restore("generator." + p.key(), p.value());
+    for (auto& b : generator_->as_module().named_buffers())
+      restore("generator." + b.key(), b.value());
   }
 }
 

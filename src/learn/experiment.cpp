@@ -14,12 +14,8 @@ using io::ConfigKey;
 using io::ValueType;
 
 ConfigKey key(
-    std::string name,
-    ValueType type,
-    std::string default_value,
-    std::string help,
-    c10::optional<double> min = c10::nullopt,
-    bool min_exclusive = false,
+    std::string name, ValueType type, std::string default_value, std::string help,
+    c10::optional<double> min = c10::nullopt, bool min_exclusive = false,
     std::vector<std::string> choices = {}) {
   ConfigKey k;
   k.name = std::move(name);
@@ -33,16 +29,17 @@ ConfigKey key(
 }
 
 std::shared_ptr<WeightGenerator> make_generator(
-    const io::Config& c,
-    const std::shared_ptr<const Spec>& spec) {
-  auto options = GeneratorOptions(c.get_int("embedding.dim"))
-                     .hidden(c.get_int_list("generator.hidden"))
-                     .chunk_size(c.get_int("generator.chunk_size"))
-                     .embedding_dim(c.get_int("generator.chunk_embedding_dim"))
-                     .output(OutputOptions()
-                                 .mode(c.get_string("generator.output") == "mip" ? OutputMode::kMip
-                                                                                 : OutputMode::kDirect)
-                                 .fan(c.get_string("generator.fan") == "out" ? Fan::kOut : Fan::kIn));
+    const io::Config& c, const std::shared_ptr<const Spec>& spec) {
+  auto options =
+      GeneratorOptions(c.get_int("embedding.dim"))
+          .hidden(c.get_int_list("generator.hidden"))
+          .chunk_size(c.get_int("generator.chunk_size"))
+          .embedding_dim(c.get_int("generator.chunk_embedding_dim"))
+          .output(OutputOptions()
+                      .mode(
+                          c.get_string("generator.output") == "mip" ? OutputMode::kMip
+                                                                    : OutputMode::kDirect)
+                      .fan(c.get_string("generator.fan") == "out" ? Fan::kOut : Fan::kIn));
   const std::string kind = c.get_string("generator.kind");
   if (kind == "full") return FullGenerator(spec, options).ptr();
   if (kind == "layerwise") return LayerwiseGenerator(spec, options).ptr();
@@ -53,37 +50,52 @@ std::shared_ptr<WeightGenerator> make_generator(
 
 io::ConfigSchema continual_config_schema() {
   io::ConfigSchema s;
-  s.add(key("method", ValueType::kString, "hypercl", "continual-learning method", c10::nullopt,
-            false, {"hypercl", "interval", "finetune", "separate"}));
+  s.add(
+      key("method", ValueType::kString, "hypercl", "continual-learning method", c10::nullopt, false,
+          {"hypercl", "interval", "finetune", "separate"}));
   s.add(key("seed", ValueType::kInt, "1", "random seed", 0.0));
   s.add(key("tasks", ValueType::kInt, "5", "number of tasks", 1.0));
-  s.add(key("threads", ValueType::kInt, "1", "LibTorch intra-op threads (0: all cores)", 0.0));
+  s.add(key("threads", ValueType::kInt, "0", "LibTorch threads (0: all cores)", 0.0));
   s.add(key("data.root", ValueType::kString, "\"\"", "folder of the Fashion-MNIST .gz files"));
-  s.add(key("data.sequence", ValueType::kString, "split", "task sequence", c10::nullopt, false,
-            {"split", "permuted"}));
+  s.add(
+      key("data.sequence", ValueType::kString, "split", "task sequence", c10::nullopt, false,
+          {"split", "permuted"}));
   s.add(key("data.val_fraction", ValueType::kFloat, "0.1", "held-out validation fraction", 0.0));
-  s.add(key("data.train_limit", ValueType::kInt, "0", "first n training images only (0: all)", 0.0));
+  s.add(
+      key("data.train_limit", ValueType::kInt, "0", "first n training images only (0: all)", 0.0));
   s.add(key("data.test_limit", ValueType::kInt, "0", "first n test images only (0: all)", 0.0));
-  s.add(key("target.hidden", ValueType::kIntList, "[400, 400]", "hidden widths of the target MLP", 1.0));
-  s.add(key("target.activation", ValueType::kString, "relu", "activation of the target MLP",
-            c10::nullopt, false, {"relu", "leaky_relu", "tanh", "sigmoid", "elu"}));
-  s.add(key("generator.kind", ValueType::kString, "chunked", "hypernetwork architecture",
-            c10::nullopt, false, {"chunked", "full", "layerwise"}));
-  s.add(key("generator.hidden", ValueType::kIntList, "[100, 100]", "hidden widths of the generator", 1.0));
+  s.add(key(
+      "target.hidden", ValueType::kIntList, "[400, 400]", "hidden widths of the target MLP", 1.0));
+  s.add(
+      key("target.activation", ValueType::kString, "relu", "activation of the target MLP",
+          c10::nullopt, false, {"relu", "leaky_relu", "tanh", "sigmoid", "elu"}));
+  s.add(
+      key("generator.kind", ValueType::kString, "chunked", "hypernetwork architecture",
+          c10::nullopt, false, {"chunked", "full", "layerwise"}));
+  s.add(
+      key("generator.hidden", ValueType::kIntList, "[100, 100]", "hidden widths of the generator",
+          1.0));
   s.add(key("generator.chunk_size", ValueType::kInt, "750", "values per chunk", 1.0));
-  s.add(key("generator.chunk_embedding_dim", ValueType::kInt, "32", "chunk / layer embedding width", 1.0));
-  s.add(key("generator.output", ValueType::kString, "direct", "output parametrization",
-            c10::nullopt, false, {"direct", "mip"}));
-  s.add(key("generator.fan", ValueType::kString, "in", "hyperfan rule", c10::nullopt, false,
-            {"in", "out"}));
+  s.add(
+      key("generator.chunk_embedding_dim", ValueType::kInt, "32", "chunk / layer embedding width",
+          1.0));
+  s.add(
+      key("generator.output", ValueType::kString, "direct", "output parametrization", c10::nullopt,
+          false, {"direct", "mip"}));
+  s.add(
+      key("generator.fan", ValueType::kString, "in", "hyperfan rule", c10::nullopt, false,
+          {"in", "out"}));
   s.add(key("embedding.dim", ValueType::kInt, "32", "task embedding width", 1.0));
   s.add(key("optimizer.lr", ValueType::kFloat, "0.001", "Adam learning rate", 0.0, true));
   s.add(key("optimizer.batch_size", ValueType::kInt, "32", "batch size", 1.0));
   s.add(key("optimizer.steps", ValueType::kInt, "1000", "training steps per task", 1.0));
-  s.add(key("optimizer.grad_clip", ValueType::kFloat, "0", "gradient-norm clipping (0: none)", 0.0));
+  s.add(
+      key("optimizer.grad_clip", ValueType::kFloat, "0", "gradient-norm clipping (0: none)", 0.0));
   s.add(key("reg.beta", ValueType::kFloat, "0.01", "output regulariser strength", 0.0));
-  s.add(key("reg.subset", ValueType::kInt, "0", "earlier tasks regularised per step (0: all)", 0.0));
-  s.add(key("interval.eps", ValueType::kFloat, "0.5", "radius of the embedding intervals", 0.0, true));
+  s.add(
+      key("reg.subset", ValueType::kInt, "0", "earlier tasks regularised per step (0: all)", 0.0));
+  s.add(key(
+      "interval.eps", ValueType::kFloat, "0.5", "radius of the embedding intervals", 0.0, true));
   s.add(key("interval.kappa", ValueType::kFloat, "0.5", "weight of the centre loss", 0.0));
   s.add(key("log.every", ValueType::kInt, "100", "steps between metric lines", 1.0));
   s.add(key("eval.batch_size", ValueType::kInt, "1000", "evaluation batch size", 1.0));
@@ -92,10 +104,12 @@ io::ConfigSchema continual_config_schema() {
 
 Experiment Experiment::build(const io::Config& c) {
   Experiment e(c);
-  TORCH_CHECK(c.get_float("data.val_fraction") <= 0.5,
-              "config key 'data.val_fraction' must be <= 0.5, got ", c.get_float("data.val_fraction"));
-  TORCH_CHECK(c.get_float("interval.kappa") <= 1,
-              "config key 'interval.kappa' must be <= 1, got ", c.get_float("interval.kappa"));
+  TORCH_CHECK(
+      c.get_float("data.val_fraction") <= 0.5,
+      "config key 'data.val_fraction' must be <= 0.5, got ", c.get_float("data.val_fraction"));
+  TORCH_CHECK(
+      c.get_float("interval.kappa") <= 1, "config key 'interval.kappa' must be <= 1, got ",
+      c.get_float("interval.kappa"));
   const std::string root =
       c.get_string("data.root").empty() ? data::default_data_root() : c.get_string("data.root");
   const auto train = data::load_fashion_mnist(root, data::Split::kTrain);
@@ -103,8 +117,8 @@ Experiment Experiment::build(const io::Config& c) {
   const uint64_t seed = static_cast<uint64_t>(c.get_int("seed"));
   e.tasks = data::make_task_sequence(
       train, test,
-      data::TaskSequenceOptions(data::parse_sequence_kind(c.get_string("data.sequence")),
-                                c.get_int("tasks"))
+      data::TaskSequenceOptions(
+          data::parse_sequence_kind(c.get_string("data.sequence")), c.get_int("tasks"))
           .val_fraction(c.get_float("data.val_fraction"))
           .train_limit(c.get_int("data.train_limit"))
           .test_limit(c.get_int("data.test_limit"))
@@ -138,20 +152,22 @@ Experiment Experiment::from_checkpoint(const std::string& path, int64_t* tasks_d
   const auto file = io::load_safetensors(path);
   auto meta = [&](const std::string& k) {
     auto it = file.metadata.find(k);
-    TORCH_CHECK(it != file.metadata.end(), "checkpoint ", path, ": metadata '", k,
-                "' is missing; is this an hnet training checkpoint?");
+    TORCH_CHECK(
+        it != file.metadata.end(), "checkpoint ", path, ": metadata '", k,
+        "' is missing; is this an hnet training checkpoint?");
     return it->second;
   };
-  auto config = io::Config::resolve_text(continual_config_schema(), meta("config"), path + " (config)", {});
+  auto config =
+      io::Config::resolve_text(continual_config_schema(), meta("config"), path + " (config)", {});
   Experiment e = build(config);
   e.learner->load_state(file);
   if (tasks_done) {
     const std::string text = meta("tasks_done");
     char* end = nullptr;
     const long long done = std::strtoll(text.c_str(), &end, 10);
-    TORCH_CHECK(end && *end == '\0' && done >= 0 && done <= config.get_int("tasks"), "checkpoint ",
-                path, ": metadata 'tasks_done' must be in [0, ", config.get_int("tasks"), "], got '",
-                text, "'");
+    TORCH_CHECK(
+        end && *end == '\0' && done >= 0 && done <= config.get_int("tasks"), "checkpoint ", path,
+        ": metadata 'tasks_done' must be in [0, ", config.get_int("tasks"), "], got '", text, "'");
     *tasks_done = done;
   }
   return e;

@@ -7,10 +7,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <numeric>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "hnet/io/atomic_file.h"
 #include "hnet/io/plot.h"
@@ -54,13 +53,12 @@ json measured_rows(const std::vector<std::vector<double>>& acc) {
 }
 
 void save_checkpoint(const std::string& path, Experiment& e, const RunState& s) {
-  std::map<std::string, std::string> meta{
-      {"format", "hnet-continual-checkpoint"},
-      {"config", e.config.to_yaml()},
-      {"tasks_done", std::to_string(s.tasks_done)},
-      {"acc_matrix", measured_rows(s.acc).dump()},
-      {"wall_seconds", std::to_string(s.wall_seconds)},
-      {"train_steps", std::to_string(s.train_steps)}};
+  std::map<std::string, std::string> meta{{"format", "hnet-continual-checkpoint"},
+                                          {"config", e.config.to_yaml()},
+                                          {"tasks_done", std::to_string(s.tasks_done)},
+                                          {"acc_matrix", measured_rows(s.acc).dump()},
+                                          {"wall_seconds", std::to_string(s.wall_seconds)},
+                                          {"train_steps", std::to_string(s.train_steps)}};
   io::save_safetensors(path, e.learner->state(), meta);
 }
 
@@ -75,11 +73,13 @@ RunState load_run_state(const std::string& path, int64_t tasks_done, int64_t tas
   } catch (const std::exception& err) {
     TORCH_CHECK(false, "checkpoint ", path, ": damaged run metadata (", err.what(), ")");
   }
-  TORCH_CHECK(static_cast<int64_t>(s.acc.size()) == tasks_done, "checkpoint ", path,
-              ": accuracy matrix has ", s.acc.size(), " rows but ", tasks_done, " tasks are done");
+  TORCH_CHECK(
+      static_cast<int64_t>(s.acc.size()) == tasks_done, "checkpoint ", path,
+      ": accuracy matrix has ", s.acc.size(), " rows but ", tasks_done, " tasks are done");
   for (size_t i = 0; i < s.acc.size(); ++i) {
-    TORCH_CHECK(s.acc[i].size() == i + 1, "checkpoint ", path, ": accuracy row ", i + 1, " has ",
-                s.acc[i].size(), " values, expected ", i + 1);
+    TORCH_CHECK(
+        s.acc[i].size() == i + 1, "checkpoint ", path, ": accuracy row ", i + 1, " has ",
+        s.acc[i].size(), " values, expected ", i + 1);
     s.acc[i].resize(tasks, std::nan(""));
   }
   return s;
@@ -111,7 +111,8 @@ json summary_of(Experiment& e, const RunState& s) {
   if (e.learner->options().method() == ContinualMethod::kInterval) {
     auto universal = e.learner->universal_weights(tasks - 1);
     std::vector<double> acc_universal;
-    for (const auto& task : e.tasks) acc_universal.push_back(e.learner->accuracy(universal, task.test));
+    for (const auto& task : e.tasks)
+      acc_universal.push_back(e.learner->accuracy(universal, task.test));
     out["acc_universal"] = acc_universal;
     out["mean_acc_universal"] = mean(acc_universal);
   }
@@ -122,11 +123,13 @@ void check_output_folder(const std::string& dir, bool resume) {
   TORCH_CHECK(!dir.empty(), "train: the output folder must not be empty");
   const auto ckpt = fs::path(dir) / kCheckpoint;
   if (resume) {
-    TORCH_CHECK(fs::exists(ckpt), "--resume ", dir, ": no ", kCheckpoint,
-                " in that folder (nothing to resume)");
+    TORCH_CHECK(
+        fs::exists(ckpt), "--resume ", dir, ": no ", kCheckpoint,
+        " in that folder (nothing to resume)");
   } else {
-    TORCH_CHECK(!fs::exists(ckpt), "--out ", dir, ": the folder already holds a run (", kCheckpoint,
-                "); use --resume ", dir, " to continue it or choose another --out");
+    TORCH_CHECK(
+        !fs::exists(ckpt), "--out ", dir, ": the folder already holds a run (", kCheckpoint,
+        "); use --resume ", dir, " to continue it or choose another --out");
   }
 }
 
@@ -150,8 +153,9 @@ std::string run_continual_experiment(const io::Config& config, const TrainOption
     io::write_file_atomic((fs::path(dir) / "config.yaml").string(), e.config.to_yaml());
   }
   const int64_t threads = e.config.get_int("threads");
-  torch::set_num_threads(threads > 0 ? static_cast<int>(threads)
-                                     : static_cast<int>(std::thread::hardware_concurrency()));
+  torch::set_num_threads(
+      threads > 0 ? static_cast<int>(threads)
+                  : static_cast<int>(std::thread::hardware_concurrency()));
 
   std::ofstream metrics(fs::path(dir) / "metrics.jsonl", std::ios::app);
   TORCH_CHECK(metrics, "train: cannot open ", (fs::path(dir) / "metrics.jsonl").string());
@@ -165,12 +169,15 @@ std::string run_continual_experiment(const io::Config& config, const TrainOption
   const int64_t last = options.stop_after > 0 ? std::min(options.stop_after, tasks) : tasks;
   for (int64_t t = state.tasks_done; t < last; ++t) {
     const auto& task = e.tasks[t];
-    progress.start("task " + std::to_string(t + 1) + "/" + std::to_string(tasks), e.config.get_int("optimizer.steps"));
+    progress.start(
+        "task " + std::to_string(t + 1) + "/" + std::to_string(tasks),
+        e.config.get_int("optimizer.steps"));
     e.learner->train_task(t, task.train, [&](const StepReport& r) {
       progress.update(r.step, r.loss + r.reg);
       if (r.step % log_every == 0) {
-        metrics << json{{"task", r.task + 1}, {"step", r.step}, {"loss", r.loss}, {"reg", r.reg}}.dump()
-                << "\n";
+        metrics
+            << json{{"task", r.task + 1}, {"step", r.step}, {"loss", r.loss}, {"reg", r.reg}}.dump()
+            << "\n";
       }
     });
     state.train_steps += e.config.get_int("optimizer.steps");
@@ -180,25 +187,29 @@ std::string run_continual_experiment(const io::Config& config, const TrainOption
       row[j] = e.learner->accuracy(e.learner->task_weights(j), e.tasks[j].test);
     }
     state.acc.push_back(row);
-    metrics << json{{"event", "eval"}, {"after_task", t + 1}, {"val_acc", val},
-                    {"test_acc", std::vector<double>(row.begin(), row.begin() + t + 1)}}.dump()
-            << std::endl;
+    metrics
+        << json{{"event", "eval"}, {"after_task", t + 1}, {"val_acc", val}, {"test_acc", std::vector<double>(row.begin(), row.begin() + t + 1)}}
+               .dump()
+        << std::endl;
     progress.finish("val acc " + fixed(val, 4));
     state.tasks_done = t + 1;
-    state.wall_seconds = seconds_before +
+    state.wall_seconds =
+        seconds_before +
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     save_checkpoint(ckpt, e, state);
   }
 
   if (state.tasks_done < tasks) return "";  // stopped early: resumable, no summary yet
   auto summary = summary_of(e, state);
-  summary["wall_seconds"] = seconds_before +
+  summary["wall_seconds"] =
+      seconds_before +
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   io::write_file_atomic((fs::path(dir) / "summary.json").string(), summary.dump(2) + "\n");
   if (io::gnuplot_available()) {
-    io::plot_accuracy_matrix((fs::path(dir) / "accuracy.png").string(), state.acc,
-                             "test accuracy, " + e.config.get_string("method") + " (" +
-                                 e.config.get_string("data.sequence") + ")");
+    io::plot_accuracy_matrix(
+        (fs::path(dir) / "accuracy.png").string(), state.acc,
+        "test accuracy, " + e.config.get_string("method") + " (" +
+            e.config.get_string("data.sequence") + ")");
   } else {
     log << "gnuplot not found: accuracy.png not written\n";
   }
@@ -218,21 +229,24 @@ std::vector<double> evaluate_checkpoint(const std::string& path) {
 void generate_from_checkpoint(const std::string& path, int64_t task, const std::string& out) {
   int64_t done = 0;
   auto e = Experiment::from_checkpoint(path, &done);
-  TORCH_CHECK(task >= 1 && task <= done, "--task must be in [1, ", done, "] (tasks learned by ",
-              path, "), got ", task);
+  TORCH_CHECK(
+      task >= 1 && task <= done, "--task must be in [1, ", done, "] (tasks learned by ", path,
+      "), got ", task);
   Weights w(e.target->spec(), e.learner->task_weights(task - 1));
   io::NamedTensors tensors;
   for (size_t i = 0; i < w.spec().size(); ++i) tensors.emplace_back(w.spec()[i].name, w[i]);
   const auto& perm = e.tasks[task - 1].test.permutation;
   if (perm.defined()) tensors.emplace_back("input_permutation", perm);
   std::string sizes;
-  for (int64_t s : e.target->options.sizes()) sizes += (sizes.empty() ? "" : ",") + std::to_string(s);
-  io::save_safetensors(out, tensors,
-                       {{"format", "hnet-target"},
-                        {"target", "mlp"},
-                        {"sizes", sizes},
-                        {"activation", activation_name(e.target->options.activation())},
-                        {"task", std::to_string(task)}});
+  for (int64_t s : e.target->options.sizes())
+    sizes += (sizes.empty() ? "" : ",") + std::to_string(s);
+  io::save_safetensors(
+      out, tensors,
+      {{"format", "hnet-target"},
+       {"target", "mlp"},
+       {"sizes", sizes},
+       {"activation", activation_name(e.target->options.activation())},
+       {"task", std::to_string(task)}});
 }
 
 }  // namespace hnet

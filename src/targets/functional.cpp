@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include "hnet/kernels/linear.h"
 #include "hnet/spec.h"
 
 namespace hnet::functional {
@@ -19,7 +20,7 @@ torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w, const torch
   TORCH_CHECK(
       x.size(1) == w.size(-1), "linear: input has ", x.size(1), " features but the weight ",
       shape_str(w.sizes()), " expects ", w.size(-1));
-  if (w.dim() == 2) return at::linear(x, w, bias);
+  if (w.dim() == 2) return kernels::linear(x, w, bias);
   TORCH_CHECK(
       w.dim() == 3, "linear: weight must be [out, in] or [B, out, in], got ", shape_str(w.sizes()));
   const int64_t sets = w.size(0);

@@ -2,8 +2,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include "support/test_support.h"
 #include <unistd.h>
 #include <zlib.h>
 
@@ -12,6 +10,8 @@
 #include <fstream>
 #include <memory>
 #include <optional>
+
+#include "support/test_support.h"
 
 namespace {
 

@@ -2,14 +2,14 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include "support/test_support.h"
 #include <unistd.h>
 #include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
 #include <memory>
+
+#include "support/test_support.h"
 
 namespace {
 

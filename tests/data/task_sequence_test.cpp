@@ -8,12 +8,16 @@ namespace {
 // 10 classes, 20 examples each; image value = example index.
 Dataset toy(int64_t per_class) {
   auto labels = torch::arange(10, torch::kLong).repeat({per_class});
-  auto images = torch::arange(labels.size(0), torch::kFloat).view({-1, 1, 1, 1}).expand({-1, 1, 2, 2}).contiguous();
+  auto images = torch::arange(labels.size(0), torch::kFloat)
+                    .view({-1, 1, 1, 1})
+                    .expand({-1, 1, 2, 2})
+                    .contiguous();
   return {images, labels};
 }
 
 TEST(TaskSequence, SplitRelabelsClassPairs) {
-  auto tasks = make_task_sequence(toy(20), toy(5), TaskSequenceOptions(SequenceKind::kSplit, 5).val_fraction(0.2).seed(3));
+  auto tasks = make_task_sequence(
+      toy(20), toy(5), TaskSequenceOptions(SequenceKind::kSplit, 5).val_fraction(0.2).seed(3));
   ASSERT_EQ(tasks.size(), 5u);
   for (int64_t k = 0; k < 5; ++k) {
     const auto& t = tasks[k];
@@ -29,7 +33,8 @@ TEST(TaskSequence, SplitRelabelsClassPairs) {
 }
 
 TEST(TaskSequence, PermutedSharesImagesAndPermutesPixels) {
-  auto tasks = make_task_sequence(toy(20), toy(5), TaskSequenceOptions(SequenceKind::kPermuted, 3).seed(1));
+  auto tasks =
+      make_task_sequence(toy(20), toy(5), TaskSequenceOptions(SequenceKind::kPermuted, 3).seed(1));
   ASSERT_EQ(tasks.size(), 3u);
   EXPECT_FALSE(tasks[0].train.permutation.defined());  // task 1: identity
   ASSERT_TRUE(tasks[1].train.permutation.defined());
@@ -41,18 +46,24 @@ TEST(TaskSequence, PermutedSharesImagesAndPermutesPixels) {
 }
 
 TEST(TaskSequence, SameSeedSameSplit) {
-  auto a = make_task_sequence(toy(20), toy(5), TaskSequenceOptions(SequenceKind::kPermuted, 2).seed(7));
-  auto b = make_task_sequence(toy(20), toy(5), TaskSequenceOptions(SequenceKind::kPermuted, 2).seed(7));
+  auto a =
+      make_task_sequence(toy(20), toy(5), TaskSequenceOptions(SequenceKind::kPermuted, 2).seed(7));
+  auto b =
+      make_task_sequence(toy(20), toy(5), TaskSequenceOptions(SequenceKind::kPermuted, 2).seed(7));
   EXPECT_TRUE(torch::equal(a[1].train.permutation, b[1].train.permutation));
   EXPECT_TRUE(torch::equal(a[0].val.labels, b[0].val.labels));
 }
 
 TEST(TaskSequence, RejectsBadOptions) {
-  EXPECT_THROW_WITH(make_task_sequence(toy(2), toy(1), TaskSequenceOptions(SequenceKind::kSplit, 6)),
-                    "split: tasks must be <= 5 (10 classes, 2 per task), got 6");
-  EXPECT_THROW_WITH(make_task_sequence(toy(2), toy(1), TaskSequenceOptions(SequenceKind::kSplit, 2).val_fraction(0.7)),
-                    "val_fraction must be in [0, 0.5], got 0.7");
-  EXPECT_THROW_WITH(parse_sequence_kind("rotated"), "must be one of split, permuted; got 'rotated'");
+  EXPECT_THROW_WITH(
+      make_task_sequence(toy(2), toy(1), TaskSequenceOptions(SequenceKind::kSplit, 6)),
+      "split: tasks must be <= 5 (10 classes, 2 per task), got 6");
+  EXPECT_THROW_WITH(
+      make_task_sequence(
+          toy(2), toy(1), TaskSequenceOptions(SequenceKind::kSplit, 2).val_fraction(0.7)),
+      "val_fraction must be in [0, 0.5], got 0.7");
+  EXPECT_THROW_WITH(
+      parse_sequence_kind("rotated"), "must be one of split, permuted; got 'rotated'");
 }
 
 }  // namespace

@@ -31,7 +31,7 @@ TEST_P(GeneratorVariance, MatchesTheTargetFanRule) {
         target->spec(),
         GeneratorOptions(16).hidden({100, 100}).chunk_size(1000).output(var_case.output));
     torch::NoGradGuard no_grad;
-    auto flat = gen->forward(torch::randn({32, 16}));
+    auto flat = gen->forward(torch::randn({128, 16}));
     Weights w(target->spec(), flat);
     for (size_t i = 0; i < spec.size(); ++i) {
       const auto& e = spec[i];

@@ -3,8 +3,6 @@
 #include <c10/util/Exception.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include "support/test_support.h"
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -12,6 +10,8 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+
+#include "support/test_support.h"
 
 namespace {
 

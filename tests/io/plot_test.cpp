@@ -3,8 +3,6 @@
 #include <c10/util/Exception.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include "support/test_support.h"
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +14,7 @@
 #include <optional>
 
 #include "hnet/io/atomic_file.h"
+#include "support/test_support.h"
 
 namespace {
 

@@ -20,7 +20,8 @@ ContinualLearner make_learner(ContinualMethod method, double beta = 0.05) {
   auto gen = ChunkedGenerator(mlp->spec(), GeneratorOptions(4).hidden({16}).chunk_size(20)).ptr();
   return ContinualLearner(
       mlp, gen, 3, 4,
-      ContinualOptions().method(method).steps(60).batch_size(32).lr(1e-2).beta(beta).interval_eps(0.2));
+      ContinualOptions().method(method).steps(60).batch_size(32).lr(1e-2).beta(beta).interval_eps(
+          0.2));
 }
 
 TEST(ContinualRegularizer, IsZeroOnTheFirstTaskAndRightAfterTheSnapshot) {
@@ -71,7 +72,9 @@ TEST(ContinualRegularizer, KeepsEarlierTasksWhileFinetuneForgets) {
     EXPECT_GT(before, 0.9);
   }
   // The regulariser keeps task 1's generated weights much closer to where they were.
-  EXPECT_LT(first_task_drop[ContinualMethod::kHypercl], 0.5 * first_task_drop[ContinualMethod::kFinetune]);
+  EXPECT_LT(
+      first_task_drop[ContinualMethod::kHypercl],
+      0.5 * first_task_drop[ContinualMethod::kFinetune]);
 }
 
 TEST(ContinualInterval, EmbeddingsShareACommonBox) {
@@ -87,7 +90,8 @@ TEST(ContinualInterval, EmbeddingsShareACommonBox) {
 TEST(Continual, SeparateNetworksAreIndependent) {
   test::seed_torch();
   Mlp mlp(MlpOptions({6, 8, 2}));
-  ContinualLearner learner(mlp, nullptr, 2, 4, ContinualOptions().method(ContinualMethod::kSeparate).steps(40).lr(1e-2));
+  ContinualLearner learner(
+      mlp, nullptr, 2, 4, ContinualOptions().method(ContinualMethod::kSeparate).steps(40).lr(1e-2));
   learner.train_task(0, blobs(0, 256), {});
   auto w0 = learner.task_weights(0).clone();
   learner.train_task(1, blobs(1, 256), {});
@@ -97,11 +101,16 @@ TEST(Continual, SeparateNetworksAreIndependent) {
 
 TEST(Continual, RejectsBadOptions) {
   Mlp mlp(MlpOptions({6, 2}));
-  EXPECT_THROW_WITH(ContinualLearner(mlp, nullptr, 2, 4, ContinualOptions()), "method hypercl needs a generator");
-  EXPECT_THROW_WITH(ContinualLearner(mlp, nullptr, 2, 4, ContinualOptions().lr(0)), "lr must be > 0, got 0");
-  EXPECT_THROW_WITH(ContinualLearner(mlp, nullptr, 2, 4, ContinualOptions().interval_kappa(2)),
-                    "kappa must be in [0, 1], got 2");
-  EXPECT_THROW_WITH(parse_continual_method("ewc"), "must be one of hypercl, interval, finetune, separate; got 'ewc'");
+  EXPECT_THROW_WITH(
+      ContinualLearner(mlp, nullptr, 2, 4, ContinualOptions()), "method hypercl needs a generator");
+  EXPECT_THROW_WITH(
+      ContinualLearner(mlp, nullptr, 2, 4, ContinualOptions().lr(0)), "lr must be > 0, got 0");
+  EXPECT_THROW_WITH(
+      ContinualLearner(mlp, nullptr, 2, 4, ContinualOptions().interval_kappa(2)),
+      "kappa must be in [0, 1], got 2");
+  EXPECT_THROW_WITH(
+      parse_continual_method("ewc"),
+      "must be one of hypercl, interval, finetune, separate; got 'ewc'");
 }
 
 TEST(Continual, NonFiniteLossStopsWithTaskAndStep) {

@@ -5,7 +5,6 @@
 
 #include <filesystem>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "hnet/io/safetensors.h"
@@ -23,9 +22,17 @@ bool have_data() {
 
 io::Config tiny_config(const std::string& method, std::vector<std::string> extra = {}) {
   std::vector<std::string> overrides{
-      "method=" + method, "tasks=3", "threads=1", "data.train_limit=3000", "data.test_limit=600",
-      "target.hidden=[24]", "generator.hidden=[16]", "generator.chunk_size=200",
-      "optimizer.steps=25", "optimizer.batch_size=32", "log.every=10"};
+      "method=" + method,
+      "tasks=3",
+      "threads=1",
+      "data.train_limit=3000",
+      "data.test_limit=600",
+      "target.hidden=[24]",
+      "generator.hidden=[16]",
+      "generator.chunk_size=200",
+      "optimizer.steps=25",
+      "optimizer.batch_size=32",
+      "log.every=10"};
   overrides.insert(overrides.end(), extra.begin(), extra.end());
   return io::Config::resolve_text(continual_config_schema(), "", "test", overrides);
 }
@@ -41,12 +48,14 @@ TEST(Experiment, WritesTheContractFiles) {
   TrainOptions options;
   options.out_dir = dir;
   run_continual_experiment(tiny_config("hypercl"), options);
-  for (const char* f : {"config.yaml", "metrics.jsonl", "summary.json", "checkpoint.safetensors", "accuracy.png"}) {
+  for (const char* f :
+       {"config.yaml", "metrics.jsonl", "summary.json", "checkpoint.safetensors", "accuracy.png"}) {
     EXPECT_TRUE(fs::exists(fs::path(dir) / f)) << f;
   }
   auto s = read_json(dir + "/summary.json");
-  for (const char* k : {"method", "tasks", "acc_during", "acc_final", "mean_acc_final", "mean_acc_during",
-                        "forgetting", "wall_seconds", "train_steps", "generator_params", "target_params"}) {
+  for (const char* k :
+       {"method", "tasks", "acc_during", "acc_final", "mean_acc_final", "mean_acc_during",
+        "forgetting", "wall_seconds", "train_steps", "generator_params", "target_params"}) {
     EXPECT_TRUE(s.contains(k)) << k;
   }
   EXPECT_EQ(s["method"], "hypercl");
@@ -60,7 +69,8 @@ TEST(Experiment, WritesTheContractFiles) {
   EXPECT_GT(s["acc_during"][0].get<double>(), 0.8);
   // A second run into the same folder is refused, and the first is untouched.
   const auto before = fs::last_write_time(fs::path(dir) / "checkpoint.safetensors");
-  EXPECT_THROW_WITH(run_continual_experiment(tiny_config("hypercl"), options), "already holds a run");
+  EXPECT_THROW_WITH(
+      run_continual_experiment(tiny_config("hypercl"), options), "already holds a run");
   EXPECT_EQ(fs::last_write_time(fs::path(dir) / "checkpoint.safetensors"), before);
 }
 
@@ -104,9 +114,11 @@ TEST(Experiment, GeneratedWeightsGiveTheSameAccuracyWithoutTheGenerator) {
   auto test = data::load_fashion_mnist(data::default_data_root(), data::Split::kTest);
   auto x = test.images.narrow(0, 0, 600).reshape({600, -1}).index_select(1, perm);
   auto logits = torch::linear(torch::relu(torch::linear(x, w1, b1)), w2, b2);
-  const double plain = logits.argmax(1).eq(test.labels.narrow(0, 0, 600)).to(torch::kDouble).mean().item<double>();
+  const double plain =
+      logits.argmax(1).eq(test.labels.narrow(0, 0, 600)).to(torch::kDouble).mean().item<double>();
   EXPECT_DOUBLE_EQ(plain, acc[1]);
-  EXPECT_THROW_WITH(generate_from_checkpoint(ckpt, 4, dir + "/x.safetensors"), "--task must be in [1, 3]");
+  EXPECT_THROW_WITH(
+      generate_from_checkpoint(ckpt, 4, dir + "/x.safetensors"), "--task must be in [1, 3]");
   EXPECT_FALSE(fs::exists(dir + "/x.safetensors"));
 }
 
@@ -123,14 +135,16 @@ TEST(Experiment, BadInputIsNamedAndTouchesNothing) {
   const std::string dir = test::scratch_dir() + "/run";
   TrainOptions options;
   options.out_dir = dir;
-  EXPECT_THROW_WITH(run_continual_experiment(tiny_config("hypercl", {"data.root=/nonexistent/fm"}), options),
-                    "/nonexistent/fm");
+  EXPECT_THROW_WITH(
+      run_continual_experiment(tiny_config("hypercl", {"data.root=/nonexistent/fm"}), options),
+      "/nonexistent/fm");
   EXPECT_FALSE(fs::exists(dir));
   options.resume = true;
   EXPECT_THROW_WITH(run_continual_experiment(tiny_config("hypercl"), options), "nothing to resume");
   fs::create_directories(dir);
   std::ofstream(dir + "/checkpoint.safetensors") << "garbage";
-  EXPECT_THROW_WITH(run_continual_experiment(tiny_config("hypercl"), options), "checkpoint.safetensors");
+  EXPECT_THROW_WITH(
+      run_continual_experiment(tiny_config("hypercl"), options), "checkpoint.safetensors");
 }
 
 }  // namespace

@@ -75,7 +75,7 @@ void init_head(
 torch::Tensor calibration_sample(int64_t rows, int64_t dim, double second_moment);
 
 /// Calibrates `output` (see OutputParametrizationImpl::calibrate) on the raw
-/// outputs `raw` gives for 64 sample conditions, 4 at a time so that huge
+/// outputs `raw` gives for 256 sample conditions, 4 at a time so that huge
 /// generators stay within memory.
 void calibrate_output(
     OutputParametrizationImpl& output,

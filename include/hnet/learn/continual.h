@@ -20,13 +20,13 @@
 ///   all tasks;
 /// - kSeparate: an independent target network per task (an upper bound).
 
+#include <torch/arg.h>
+#include <torch/types.h>
+
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <torch/arg.h>
-#include <torch/types.h>
 
 #include "hnet/data/task_sequence.h"
 #include "hnet/generators/generator.h"
@@ -78,19 +78,14 @@ class ContinualLearner {
   /// `generator` may be null only for kSeparate. requires: the generator's
   /// spec is the target's; condition_dim = `embedding_dim`.
   ContinualLearner(
-      Mlp target,
-      std::shared_ptr<WeightGenerator> generator,
-      int64_t tasks,
-      int64_t embedding_dim,
+      Mlp target, std::shared_ptr<WeightGenerator> generator, int64_t tasks, int64_t embedding_dim,
       ContinualOptions options);
 
   /// Learns task `t` (0-based, in order) from `data`; `on_step` (may be
   /// empty) is called after every step. Throws when a loss or gradient is
   /// not finite, naming the task, the step and the tensor.
   void train_task(
-      int64_t t,
-      const data::TaskData& data,
-      const std::function<void(const StepReport&)>& on_step);
+      int64_t t, const data::TaskData& data, const std::function<void(const StepReport&)>& on_step);
 
   /// Flat target weights [N] of task t (no gradient).
   torch::Tensor task_weights(int64_t t);
@@ -105,11 +100,17 @@ class ContinualLearner {
   /// Restores `state()` output; throws naming a missing or mis-shaped tensor.
   void load_state(const io::TensorFile& file);
 
-  const ContinualOptions& options() const { return options_; }
+  const ContinualOptions& options() const {
+    return options_;
+  }
   int64_t generator_params() const;
-  Mlp& target() { return target_; }
+  Mlp& target() {
+    return target_;
+  }
   /// The task embeddings [tasks, dim] (a leaf; undefined for kSeparate).
-  const torch::Tensor& embeddings() const { return embeddings_; }
+  const torch::Tensor& embeddings() const {
+    return embeddings_;
+  }
 
   /// Regulariser value for task t against the current snapshot (exposed for tests).
   torch::Tensor regularizer(int64_t t, const torch::Tensor& rows);
@@ -120,19 +121,21 @@ class ContinualLearner {
   torch::Tensor embedding_rows(int64_t count);
   /// beta / |rows| * sum of squared distances of generator outputs for the
   /// embeddings `rows` (centre, and radius for kInterval) to the snapshot.
-  torch::Tensor penalty(const torch::Tensor& rows, const torch::Tensor& center, const torch::Tensor& radius);
+  torch::Tensor penalty(
+      const torch::Tensor& rows, const torch::Tensor& center, const torch::Tensor& radius);
   /// progress: fraction of the task's steps done (ramps the interval in).
-  torch::Tensor task_loss(int64_t t, const torch::Tensor& x, const torch::Tensor& y, double progress);
+  torch::Tensor task_loss(
+      int64_t t, const torch::Tensor& x, const torch::Tensor& y, double progress);
   void project_embedding(int64_t t);
 
   Mlp target_;
   std::shared_ptr<WeightGenerator> generator_;
   int64_t tasks_;
   ContinualOptions options_;
-  torch::Tensor embeddings_;                // [tasks, dim], kHypercl / kInterval / kFinetune
-  std::vector<torch::Tensor> separate_;     // kSeparate: flat weights per task
-  torch::Tensor snapshot_center_;           // [t, N] before task t
-  torch::Tensor snapshot_radius_;           // kInterval
+  torch::Tensor embeddings_;             // [tasks, dim], kHypercl / kInterval / kFinetune
+  std::vector<torch::Tensor> separate_;  // kSeparate: flat weights per task
+  torch::Tensor snapshot_center_;        // [t, N] before task t
+  torch::Tensor snapshot_radius_;        // kInterval
 };
 
 }  // namespace hnet

@@ -1,0 +1,85 @@
+#include "hnet/kernels/linear.h"
+
+#include <ATen/ATen.h>
+#include <oneapi/dnnl/dnnl.h>
+#include <torch/autograd.h>
+
+#include <cstdlib>
+#include <cstring>
+
+namespace hnet::kernels {
+namespace {
+
+// Row-major C[M, N] = op(A) op(B) (+ C when accumulate).
+void sgemm(
+    bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, const float* b,
+    float* c, bool accumulate) {
+  if (m == 0 || n == 0) return;
+  const int64_t lda = trans_a ? m : k, ldb = trans_b ? k : n;
+  const auto status = dnnl_sgemm(
+      trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, 1.0f, a, lda, b, ldb,
+      accumulate ? 1.0f : 0.0f, c, n);
+  TORCH_CHECK(status == dnnl_success, "dnnl_sgemm failed with status ", static_cast<int>(status));
+}
+
+bool eligible(const torch::Tensor& t) {
+  return t.device().is_cpu() && t.scalar_type() == torch::kFloat && t.is_contiguous();
+}
+
+// y = x w^T on oneDNN, forward and backward. The bias is added outside:
+// custom autograd functions do not take undefined tensors.
+struct SgemmProduct : torch::autograd::Function<SgemmProduct> {
+  static torch::Tensor forward(
+      torch::autograd::AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& w) {
+    ctx->save_for_backward({x, w});
+    const int64_t m = x.size(0), k = x.size(1), n = w.size(0);
+    auto y = at::empty({m, n}, x.options());
+    sgemm(
+        false, true, m, n, k, x.data_ptr<float>(), w.data_ptr<float>(), y.data_ptr<float>(), false);
+    return y;
+  }
+
+  static torch::autograd::tensor_list backward(
+      torch::autograd::AutogradContext* ctx, torch::autograd::tensor_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto& x = saved[0];
+    const auto& w = saved[1];
+    auto gy = grads[0].contiguous();
+    const int64_t m = x.size(0), k = x.size(1), n = w.size(0);
+    torch::Tensor gx, gw;
+    if (ctx->needs_input_grad(0)) {
+      gx = at::empty({m, k}, x.options());
+      sgemm(
+          false, false, m, k, n, gy.data_ptr<float>(), w.data_ptr<float>(), gx.data_ptr<float>(),
+          false);
+    }
+    if (ctx->needs_input_grad(1)) {
+      gw = at::empty({n, k}, w.options());
+      sgemm(
+          true, false, n, k, m, gy.data_ptr<float>(), x.data_ptr<float>(), gw.data_ptr<float>(),
+          false);
+    }
+    return {gx, gw};
+  }
+};
+
+}  // namespace
+
+bool sgemm_enabled() {
+  static const bool enabled = [] {
+    const char* choice = std::getenv("HNET_SGEMM");
+    return !(choice && std::strcmp(choice, "torch") == 0);
+  }();
+  return enabled;
+}
+
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
+  if (!sgemm_enabled() || x.dim() != 2 || w.dim() != 2 || !eligible(x) || !eligible(w) ||
+      (b.defined() && !eligible(b)) || x.size(1) != w.size(1) || x.numel() == 0) {
+    return at::linear(x, w, b);
+  }
+  auto y = SgemmProduct::apply(x, w);
+  return b.defined() ? y + b : y;
+}
+
+}  // namespace hnet::kernels

@@ -1,0 +1,48 @@
+// The oneDNN product against at::linear, values and gradients.
+
+#include "hnet/kernels/linear.h"
+
+#include "hnet/testing/gradcheck.h"
+#include "support/test_support.h"
+
+namespace hnet {
+namespace {
+
+TEST(KernelsLinear, MatchesAtLinearWithGradients) {
+  test::seed_torch();
+  EXPECT_TRUE(kernels::sgemm_enabled());  // HNET_SGEMM is not set in tests
+  for (bool bias : {true, false}) {
+    auto x = torch::randn({37, 53}, torch::requires_grad());
+    auto w = torch::randn({29, 53}, torch::requires_grad());
+    auto b = bias ? torch::randn({29}, torch::requires_grad()) : torch::Tensor();
+    auto y = kernels::linear(x, w, b);
+    auto r = torch::randn({37, 29});
+    (y * r).sum().backward();
+    auto x2 = x.detach().requires_grad_(), w2 = w.detach().requires_grad_();
+    auto b2 = bias ? b.detach().requires_grad_() : torch::Tensor();
+    auto expected = torch::linear(x2, w2, b2);
+    (expected * r).sum().backward();
+    // float32 sums of 53 terms: 1e-4 relative.
+    EXPECT_TRUE(torch::allclose(y, expected, 1e-4, 1e-5));
+    EXPECT_TRUE(torch::allclose(x.grad(), x2.grad(), 1e-4, 1e-5));
+    EXPECT_TRUE(torch::allclose(w.grad(), w2.grad(), 1e-4, 1e-5));
+    if (bias) {
+      EXPECT_TRUE(torch::allclose(b.grad(), b2.grad(), 1e-4, 1e-5));
+    }
+  }
+}
+
+TEST(KernelsLinear, FallsBackForOtherDtypesAndLayouts) {
+  auto x = torch::randn({4, 3}, torch::kDouble);
+  auto w = torch::randn({2, 3}, torch::kDouble);
+  EXPECT_TRUE(torch::allclose(kernels::linear(x, w, {}), torch::linear(x, w)));
+  auto wt = torch::randn({3, 2}).t();  // not contiguous
+  auto xf = torch::randn({4, 3});
+  EXPECT_TRUE(torch::allclose(kernels::linear(xf, wt, {}), torch::linear(xf, wt), 1e-5, 1e-6));
+  EXPECT_EQ(
+      kernels::linear(torch::zeros({0, 3}), torch::zeros({2, 3}), {}).sizes(),
+      torch::IntArrayRef({0, 2}));
+}
+
+}  // namespace
+}  // namespace hnet
