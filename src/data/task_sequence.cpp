@@ -5,7 +5,8 @@
 namespace hnet::data {
 namespace {
 
-TaskData subset(const torch::Tensor& images, const torch::Tensor& labels, const torch::Tensor& rows) {
+TaskData subset(
+    const torch::Tensor& images, const torch::Tensor& labels, const torch::Tensor& rows) {
   return {images.index_select(0, rows), labels.index_select(0, rows), {}};
 }
 
@@ -33,9 +34,7 @@ SequenceKind parse_sequence_kind(const std::string& name) {
 }
 
 std::vector<Task> make_task_sequence(
-    const Dataset& train_set,
-    const Dataset& test_set,
-    const TaskSequenceOptions& o) {
+    const Dataset& train_set, const Dataset& test_set, const TaskSequenceOptions& o) {
   TORCH_CHECK(o.tasks() >= 1, "tasks must be >= 1, got ", o.tasks());
   TORCH_CHECK(
       o.val_fraction() >= 0 && o.val_fraction() <= 0.5, "val_fraction must be in [0, 0.5], got ",

@@ -2,7 +2,6 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
@@ -34,9 +33,10 @@ void run_train(const TrainArgs& args) {
   const auto schema = continual_config_schema();
   std::string summary;
   if (!args.resume.empty()) {
-    TORCH_CHECK(args.config.empty() && args.overrides.empty() && args.out.empty(),
-                "--resume takes the configuration from the run folder; give no CONFIG, "
-                "overrides or --out with it");
+    TORCH_CHECK(
+        args.config.empty() && args.overrides.empty() && args.out.empty(),
+        "--resume takes the configuration from the run folder; give no CONFIG, "
+        "overrides or --out with it");
     options.out_dir = args.resume;
     options.resume = true;
     auto config = io::Config::resolve_text(schema, "", "defaults", {});
@@ -51,8 +51,9 @@ void run_train(const TrainArgs& args) {
   const auto s = nlohmann::json::parse(summary);
   std::printf("final test accuracy per task:");
   for (double a : s["acc_final"]) std::printf(" %.4f", a);
-  std::printf("\nmean final accuracy %.4f, forgetting %.4f, %.1f s\n", s["mean_acc_final"].get<double>(),
-              s["forgetting"].get<double>(), s["wall_seconds"].get<double>());
+  std::printf(
+      "\nmean final accuracy %.4f, forgetting %.4f, %.1f s\n", s["mean_acc_final"].get<double>(),
+      s["forgetting"].get<double>(), s["wall_seconds"].get<double>());
   if (s.contains("mean_acc_universal")) {
     std::printf("universal embedding: mean accuracy %.4f\n", s["mean_acc_universal"].get<double>());
   }
@@ -87,7 +88,8 @@ void add_eval_command(CLI::App& app) {
 }
 
 void add_generate_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("generate", "Write one task's generated target weights (safetensors)");
+  auto* cmd =
+      app.add_subcommand("generate", "Write one task's generated target weights (safetensors)");
   auto path = std::make_shared<std::string>();
   auto task = std::make_shared<int64_t>(0);
   auto out = std::make_shared<std::string>();

@@ -12,12 +12,12 @@
 /// and a held-out validation part (for model selection); the test part is
 /// only for reported numbers.
 
+#include <torch/arg.h>
+#include <torch/types.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <torch/arg.h>
-#include <torch/types.h>
 
 #include "hnet/data/fashion_mnist.h"
 
@@ -31,7 +31,9 @@ struct TaskData {
   torch::Tensor labels;       ///< int64 [N], task-local classes
   torch::Tensor permutation;  ///< int64 [D], or undefined for none
 
-  int64_t size() const { return labels.defined() ? labels.size(0) : 0; }
+  int64_t size() const {
+    return labels.defined() ? labels.size(0) : 0;
+  }
   /// Inputs of rows `index` (int64 [B]), permuted: [B, D].
   torch::Tensor inputs(const torch::Tensor& index) const;
   /// Inputs of rows [start, start + length): [length, D].
@@ -69,8 +71,6 @@ struct TaskSequenceOptions {
 /// Builds the task sequence from `train` and `test` ([N, ...] images, labels
 /// 0..C-1). Throws naming the option and value when it cannot be built.
 std::vector<Task> make_task_sequence(
-    const Dataset& train,
-    const Dataset& test,
-    const TaskSequenceOptions& options);
+    const Dataset& train, const Dataset& test, const TaskSequenceOptions& options);
 
 }  // namespace hnet::data
