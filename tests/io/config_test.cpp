@@ -10,25 +10,17 @@
 #include <fstream>
 #include <functional>
 
+#include "support/test_support.h"
+
 namespace hnet::io {
 namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-// The message of the c10::Error `fn` throws, without backtrace ("" if none).
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const c10::Error& e) {
-    return e.what_without_backtrace();
-  }
-  return "";
-}
-
 // EXPECT that the statement throws a c10::Error containing `substring`.
 #define EXPECT_ERROR(substring, ...) \
-  EXPECT_THAT(error_of([&] { __VA_ARGS__; }), HasSubstr(substring))
+  EXPECT_THAT(::hnet::test::error_message([&] { __VA_ARGS__; }), HasSubstr(substring))
 
 ConfigSchema test_schema() {
   ConfigSchema s;
