@@ -32,6 +32,12 @@ std::string continual_method_name(ContinualMethod m) {
   TORCH_INTERNAL_ASSERT(false, "unknown method");
 }
 
+double scheduled_lr(const ContinualOptions& o, int64_t step) {
+  if (!o.cosine_lr()) return o.lr();
+  const double done = static_cast<double>(step - 1) / static_cast<double>(o.steps());
+  return o.lr() * 0.5 * (1 + std::cos(M_PI * done));
+}
+
 ContinualLearner::ContinualLearner(
     Mlp target, std::shared_ptr<WeightGenerator> generator, int64_t tasks, int64_t embedding_dim,
     ContinualOptions options)
@@ -79,6 +85,13 @@ int64_t ContinualLearner::generator_params() const {
   return n;
 }
 
+torch::Tensor ContinualLearner::embedding_radius(const torch::Tensor& e, double scale) const {
+  // eps is the L1 budget of the interval, spread evenly over the coordinates
+  // (HyperInterval): the radius per coordinate shrinks with the width, so the
+  // same eps means the same perturbation size for any embedding dim.
+  return torch::full_like(e, scale * options_.interval_eps() / static_cast<double>(e.size(-1)));
+}
+
 torch::Tensor ContinualLearner::embedding_rows(int64_t count) {
   return embeddings_.narrow(0, 0, count);
 }
@@ -89,7 +102,7 @@ void ContinualLearner::take_snapshot(int64_t t) {
   if (t == 0 || !generator_) return;
   auto prev = embedding_rows(t).detach();
   if (options_.method() == ContinualMethod::kInterval) {
-    auto iv = generator_->forward_interval({prev, torch::full_like(prev, options_.interval_eps())});
+    auto iv = generator_->forward_interval({prev, embedding_radius(prev, 1.0)});
     snapshot_center_ = iv.center.clone();
     snapshot_radius_ = iv.radius.clone();
   } else {
@@ -110,7 +123,7 @@ torch::Tensor ContinualLearner::regularizer(int64_t t, const torch::Tensor& rows
   // All regularised tasks in one batched generator call.
   auto prev = embedding_rows(t).detach().index_select(0, rows);
   if (options_.method() == ContinualMethod::kInterval) {
-    auto iv = generator_->forward_interval({prev, torch::full_like(prev, options_.interval_eps())});
+    auto iv = generator_->forward_interval({prev, embedding_radius(prev, 1.0)});
     return penalty(rows, iv.center, iv.radius);
   }
   return penalty(rows, generator_->forward(prev), {});
@@ -132,7 +145,7 @@ torch::Tensor ContinualLearner::task_loss(
   // task, so the centre learns before the interval has to hold.
   const double ramp = std::min(1.0, 2 * progress);
   auto flat =
-      generator_->forward_interval({e, torch::full_like(e, ramp * options_.interval_eps())});
+      generator_->forward_interval({e, embedding_radius(e, ramp)});
   auto logits = target_->forward_interval(x, {flat.center[0], flat.radius[0]});
   const double kappa = 1 - ramp * (1 - options_.interval_kappa());
   return kappa * centre_loss + (1 - kappa) * worst_case_cross_entropy(logits, y);
@@ -140,13 +153,14 @@ torch::Tensor ContinualLearner::task_loss(
 
 void ContinualLearner::project_embedding(int64_t t) {
   if (options_.method() != ContinualMethod::kInterval || t == 0) return;
-  // Keep every task's interval inside a common box: e_t within 2 eps of the
-  // extremes of the earlier embeddings, coordinate-wise.
+  // Keep every task's interval inside a common box: e_t within two radii of
+  // the extremes of the earlier embeddings, coordinate-wise, so that all the
+  // intervals share a point (the universal embedding).
   torch::NoGradGuard no_grad;
   auto prev = embeddings_.narrow(0, 0, t);
-  const double eps = options_.interval_eps();
-  auto lo = std::get<0>(prev.max(0)) - 2 * eps;
-  auto hi = std::get<0>(prev.min(0)) + 2 * eps;
+  const double r = options_.interval_eps() / static_cast<double>(embeddings_.size(1));
+  auto lo = std::get<0>(prev.max(0)) - 2 * r;
+  auto hi = std::get<0>(prev.min(0)) + 2 * r;
   auto row = embeddings_[t];
   row.copy_(torch::max(torch::min(row, hi), lo));
 }
@@ -181,6 +195,8 @@ void ContinualLearner::train_task(
   int64_t cursor = data.size();
   const int64_t batch = std::min(options_.batch_size(), data.size());
   for (int64_t step = 1; step <= options_.steps(); ++step) {
+    static_cast<torch::optim::AdamOptions&>(adam.param_groups()[0].options())
+        .lr(scheduled_lr(options_, step));
     if (cursor + batch > data.size()) {
       order = torch::randperm(data.size(), batch_rng, torch::kLong);
       cursor = 0;

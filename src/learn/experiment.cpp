@@ -87,6 +87,9 @@ io::ConfigSchema continual_config_schema() {
           {"in", "out"}));
   s.add(key("embedding.dim", ValueType::kInt, "32", "task embedding width", 1.0));
   s.add(key("optimizer.lr", ValueType::kFloat, "0.001", "Adam learning rate", 0.0, true));
+  s.add(
+      key("optimizer.schedule", ValueType::kString, "constant", "learning rate over a task",
+          c10::nullopt, false, {"constant", "cosine"}));
   s.add(key("optimizer.batch_size", ValueType::kInt, "32", "batch size", 1.0));
   s.add(key("optimizer.steps", ValueType::kInt, "1000", "training steps per task", 1.0));
   s.add(
@@ -94,8 +97,9 @@ io::ConfigSchema continual_config_schema() {
   s.add(key("reg.beta", ValueType::kFloat, "0.01", "output regulariser strength", 0.0));
   s.add(
       key("reg.subset", ValueType::kInt, "0", "earlier tasks regularised per step (0: all)", 0.0));
-  s.add(key(
-      "interval.eps", ValueType::kFloat, "0.5", "radius of the embedding intervals", 0.0, true));
+  s.add(
+      key("interval.eps", ValueType::kFloat, "0.5", "L1 radius budget of each embedding interval",
+          0.0, true));
   s.add(key("interval.kappa", ValueType::kFloat, "0.5", "weight of the centre loss", 0.0));
   s.add(key("log.every", ValueType::kInt, "100", "steps between metric lines", 1.0));
   s.add(key("eval.batch_size", ValueType::kInt, "1000", "evaluation batch size", 1.0));
@@ -138,6 +142,7 @@ Experiment Experiment::build(const io::Config& c) {
           .steps(c.get_int("optimizer.steps"))
           .batch_size(c.get_int("optimizer.batch_size"))
           .lr(c.get_float("optimizer.lr"))
+          .cosine_lr(c.get_string("optimizer.schedule") == "cosine")
           .grad_clip(c.get_float("optimizer.grad_clip"))
           .beta(method == ContinualMethod::kFinetune ? 0.0 : c.get_float("reg.beta"))
           .reg_subset(c.get_int("reg.subset"))

@@ -83,8 +83,18 @@ TEST(ContinualInterval, EmbeddingsShareACommonBox) {
   for (int64_t t = 0; t < 3; ++t) learner.train_task(t, blobs(t, 256), {});
   const auto embeddings = learner.embeddings().detach();
   auto spread = std::get<0>(embeddings.max(0)) - std::get<0>(embeddings.min(0));
-  EXPECT_LE(spread.max().item<double>(), 2 * 0.2 + 1e-6);  // every interval meets the others
+  // Radius per coordinate: eps / dim = 0.2 / 4; every interval meets the others.
+  EXPECT_LE(spread.max().item<double>(), 2 * 0.2 / 4 + 1e-6);
   EXPECT_EQ(learner.universal_weights(2).numel(), learner.target()->spec()->numel());
+}
+
+TEST(ContinualSchedule, CosineDecaysFromTheBaseRateTowardsZero) {
+  auto cosine = ContinualOptions().lr(1e-3).steps(100).cosine_lr(true);
+  EXPECT_DOUBLE_EQ(scheduled_lr(cosine, 1), 1e-3);
+  EXPECT_NEAR(scheduled_lr(cosine, 51), 0.5e-3, 1e-12);
+  EXPECT_GT(scheduled_lr(cosine, 100), 0);
+  EXPECT_LT(scheduled_lr(cosine, 100), 1e-6);
+  EXPECT_DOUBLE_EQ(scheduled_lr(ContinualOptions().lr(1e-3).steps(100), 100), 1e-3);
 }
 
 TEST(Continual, SeparateNetworksAreIndependent) {

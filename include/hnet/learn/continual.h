@@ -11,7 +11,8 @@
 /// - kHypercl: the above;
 /// - kFinetune: the same without the regulariser (shows forgetting);
 /// - kInterval: HyperInterval (Krukowski et al. 2024): each embedding is an
-///   interval [e - eps, e + eps] propagated with interval arithmetic through
+///   interval [e - r, e + r], r = eps / dim per coordinate (eps is the
+///   interval's L1 budget, as in the paper), propagated with interval arithmetic through
 ///   the generator and the target; the loss mixes the centre's cross-entropy
 ///   and the worst case in the interval, the regulariser holds both the
 ///   centre and the radius of earlier tasks' weight intervals. Embeddings are
@@ -49,19 +50,26 @@ struct ContinualOptions {
   TORCH_ARG(int64_t, batch_size) = 32;
   /// Adam learning rate (a fresh Adam per task).
   TORCH_ARG(double, lr) = 1e-3;
+  /// Cosine decay of the learning rate to zero over each task's steps
+  /// (Loshchilov & Hutter 2017); false: constant.
+  TORCH_ARG(bool, cosine_lr) = false;
   /// Regulariser strength beta.
   TORCH_ARG(double, beta) = 0.01;
   /// Earlier tasks regularised per step, drawn at random (0: all of them).
   TORCH_ARG(int64_t, reg_subset) = 0;
   /// Gradient-norm clipping threshold (0: none).
   TORCH_ARG(double, grad_clip) = 0;
-  /// kInterval: radius of every embedding interval.
+  /// kInterval: L1 radius budget of every embedding interval (eps / dim per
+  /// coordinate).
   TORCH_ARG(double, interval_eps) = 0.5;
   /// kInterval: weight of the centre's loss; 1 - kappa goes to the worst case.
   TORCH_ARG(double, interval_kappa) = 0.5;
   TORCH_ARG(int64_t, eval_batch_size) = 1000;
   TORCH_ARG(uint64_t, seed) = 0;
 };
+
+/// Learning rate of step `step` (1-based) of a task under `o`'s schedule.
+double scheduled_lr(const ContinualOptions& o, int64_t step);
 
 /// What one training step reports.
 struct StepReport {
@@ -119,6 +127,7 @@ class ContinualLearner {
 
  private:
   torch::Tensor embedding_rows(int64_t count);
+  torch::Tensor embedding_radius(const torch::Tensor& e, double scale) const;
   /// beta / |rows| * sum of squared distances of generator outputs for the
   /// embeddings `rows` (centre, and radius for kInterval) to the snapshot.
   torch::Tensor penalty(
