@@ -7,6 +7,7 @@
 #include <string>
 
 #include "commands.h"
+#include "hnet/kernels/allocator.h"
 
 namespace {
 
@@ -17,6 +18,7 @@ std::string first_line(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) try {
+  hnet::kernels::tune_allocator();  // reuse freed buffers across training steps
   CLI::App app{"hnet: hypernetworks on LibTorch"};
   app.require_subcommand(1);
   hnet::cli::add_train_command(app);
