@@ -53,20 +53,30 @@ def run_hnet(binary, threads, min_time):
             continue
         m = re.match(r"^(.*)/threads:(\d+)", b["name"])
         case, t = m.group(1), int(m.group(2))
-        rows.append((case, t, b["real_time"] * UNIT_MS[b["time_unit"]], b.get("flop")))
+        unit = UNIT_MS[b["time_unit"]]
+        # Manual-time cases (the learner) report wall time per step only.
+        cpu = None if "manual_time" in b["name"] else b["cpu_time"] * unit
+        rows.append((case, t, b["real_time"] * unit, cpu, b.get("flop")))
     return rows
 
 
-def run_reference(python, pattern, threads, min_time):
+# glibc settings equal to hnet::kernels::tune_allocator(), for --reference-malloc tuned.
+TUNED_MALLOC = "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=1073741824:glibc.malloc.top_pad=67108864"
+
+
+def run_reference(python, pattern, threads, min_time, malloc):
+    env = dict(os.environ)
+    if malloc == "tuned" and "GLIBC_TUNABLES" not in env:
+        env["GLIBC_TUNABLES"] = TUNED_MALLOC
     out = subprocess.run(
         [python, os.path.join(HERE, "reference", "reference.py"), "--filter", pattern,
          "--threads", ",".join(map(str, threads)), f"--min-time={min_time}"],
-        check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env=env, check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     ).stdout
     rows = []
     for run in json.loads(out)["runs"]:
         for case, r in run["cases"].items():
-            rows.append((case, run["threads"], r["ms"]))
+            rows.append((case, run["threads"], r["ms"], r.get("cpu_ms")))
     return rows
 
 
@@ -74,10 +84,12 @@ def fmt(x, spec):
     return "-" if x is None else format(x, spec)
 
 
-def build_table(hnet, ref, flops, threads):
+def build_table(hnet, ref, hnet_cpu, ref_cpu, flops, threads):
     med = lambda xs: statistics.median(xs) if xs else None  # noqa: E731
     h = {k: med(v) for k, v in hnet.items()}
     r = {k: med(v) for k, v in ref.items()}
+    hc = {k: med([x for x in v if x is not None]) for k, v in hnet_cpu.items()}
+    rc = {k: med([x for x in v if x is not None]) for k, v in ref_cpu.items()}
     sgemm = {}
     for t in threads:
         rates = [2 * 1024**3 / (h[(c, t)] * 1e-3) / 1e9 for c in ("sgemm/dnnl", "sgemm/torch_mm") if h.get((c, t))]
@@ -86,12 +98,16 @@ def build_table(hnet, ref, flops, threads):
     for (case, t), ms in sorted(h.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         other = COUNTERPART.get(case, case)
         py = r.get((other, t)) if other else None
+        # CPU-time ratio: same case on both sides (the learner has none).
+        h_cpu, py_cpu = hc.get((case, t)), rc.get((other, t)) if other else None
         f = flops.get(case)
         gflops = f / (ms * 1e-3) / 1e9 if f else None
         rows.append({
             "case": case, "threads": t, "hnet_ms": ms, "pytorch_ms": py,
             "reference_case": other if py is not None else None,
             "ratio": py / ms if py else None,
+            "hnet_cpu_ms": h_cpu, "pytorch_cpu_ms": py_cpu,
+            "cpu_ratio": py_cpu / h_cpu if py_cpu and h_cpu else None,
             "gflops": gflops,
             "sgemm_fraction": gflops / sgemm[t] if gflops and sgemm[t] else None,
             "hnet_samples": len(hnet[(case, t)]),
@@ -134,14 +150,16 @@ def build_table(hnet, ref, flops, threads):
 def print_table(rows, targets, sgemm):
     print()
     print(f"{'case':30s} {'thr':>3s} {'hnet ms':>10s} {'PyTorch ms':>10s} {'ratio':>6s} "
-          f"{'GFLOP/s':>8s} {'%sgemm':>6s}  target (met?)")
+          f"{'cpu rt':>6s} {'GFLOP/s':>8s} {'%sgemm':>6s}  target (met?)")
     for row in rows:
         tg = "; ".join(f"{x['goal']} {'yes' if x['met'] else 'NO' if x['met'] is not None else '?'}"
                        for x in row.get("targets", []))
         frac = row["sgemm_fraction"]
         print(f"{row['case']:30s} {row['threads']:3d} {fmt(row['hnet_ms'], '10.3f')} "
-              f"{fmt(row['pytorch_ms'], '10.3f')} {fmt(row['ratio'], '6.2f')} "
+              f"{fmt(row['pytorch_ms'], '10.3f')} {fmt(row['ratio'], '6.2f')} {fmt(row['cpu_ratio'], '6.2f')} "
               f"{fmt(row['gflops'], '8.1f')} {fmt(frac * 100 if frac else None, '6.0f')}  {tg}")
+    print("(ms: medians of wall time per iteration; ratio = PyTorch / hnet; cpu rt: the same from "
+          "main-thread CPU time, meaningful at 1 thread on a loaded machine)")
     print()
     print("sgemm rate (best of dnnl_sgemm and torch::mm, 1024^3):",
           ", ".join(f"{t} thread(s) {fmt(r, '.1f')} GFLOP/s" for t, r in sgemm.items()))
@@ -160,11 +178,13 @@ def main():
     p.add_argument("--min-time", type=float, default=0.3, help="seconds timed per case and run")
     p.add_argument("--filter", default=".", help="regular expression on hnet program names")
     p.add_argument("--python", default="/usr/bin/python3", help="python with Debian's python3-torch")
+    p.add_argument("--reference-malloc", choices=["given", "tuned"], default="given",
+                   help="run the reference with glibc malloc as given, or tuned as hnet tunes it")
     p.add_argument("--out", help="JSON output (default BUILD/bench/results.json)")
     args = p.parse_args()
     threads = [int(t) for t in args.threads.split(",") if t]
     out_path = args.out or os.path.join(args.build, "bench", "results.json")
-    hnet, ref, flops = {}, {}, {}
+    hnet, ref, hnet_cpu, ref_cpu, flops = {}, {}, {}, {}, {}
     start = time.time()
     for rep in range(args.reps):
         for binary, pattern in GROUPS:
@@ -175,19 +195,21 @@ def main():
             sides = ["hnet", "ref"] if rep % 2 == 0 else ["ref", "hnet"]
             for side in sides:
                 if side == "hnet":
-                    for case, t, ms, f in run_hnet(path, threads, args.min_time):
+                    for case, t, ms, cpu, f in run_hnet(path, threads, args.min_time):
                         hnet.setdefault((case, t), []).append(ms)
+                        hnet_cpu.setdefault((case, t), []).append(cpu)
                         if f:
                             flops[case] = f
                 else:
-                    for case, t, ms in run_reference(args.python, pattern, threads, args.min_time):
+                    for case, t, ms, cpu in run_reference(args.python, pattern, threads, args.min_time, args.reference_malloc):
                         ref.setdefault((case, t), []).append(ms)
+                        ref_cpu.setdefault((case, t), []).append(cpu)
             print(f"[rep {rep + 1}/{args.reps}] {binary} done ({time.time() - start:.0f} s)",
                   file=sys.stderr, flush=True)
-    rows, targets, sgemm = build_table(hnet, ref, flops, threads)
+    rows, targets, sgemm = build_table(hnet, ref, hnet_cpu, ref_cpu, flops, threads)
     print_table(rows, targets, sgemm)
     result = {
-        "reps": args.reps, "threads": threads, "min_time": args.min_time,
+        "reps": args.reps, "reference_malloc": args.reference_malloc, "threads": threads, "min_time": args.min_time,
         "openblas_env": {k: v for k, v in os.environ.items() if k.startswith("OPENBLAS")},
         "load_average": os.getloadavg(), "wall_seconds": time.time() - start,
         "sgemm_gflops": {str(t): r for t, r in sgemm.items()},

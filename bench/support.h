@@ -20,9 +20,14 @@
 #include "hnet/generators/chunked_generator.h"
 #include "hnet/generators/full_generator.h"
 #include "hnet/generators/layerwise_generator.h"
+#include "hnet/kernels/allocator.h"
 #include "hnet/targets/mlp.h"
 
 namespace hnet::bench {
+
+/// As the hnet CLI does at start-up (see kernels/allocator.h); respects a
+/// malloc configuration the user set.
+inline const bool kAllocatorTuned = kernels::tune_allocator();
 
 /// Thread counts to run: HNET_BENCH_THREADS="1,2" (default both).
 inline std::vector<int64_t> thread_counts() {

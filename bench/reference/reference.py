@@ -7,7 +7,8 @@ would write them. Run with Debian's python3-torch (/usr/bin/python3):
 
 Timing protocol (as the C++ side): build the case once; at each thread
 count, 3 warm-up iterations, then time as many iterations as fill
---min-time seconds and report the mean per iteration. bench/run_bench.py repeats whole runs and
+--min-time seconds and report the mean wall time per iteration (and the main thread's CPU time, as
+Google Benchmark's cpu_time, to read 1-thread cases on a loaded machine). bench/run_bench.py repeats whole runs and
 takes medians.
 """
 
@@ -216,10 +217,10 @@ def measure(fn, min_time, warmup=3):
     fn()
     est = max(time.perf_counter() - t0, 1e-7)
     n = max(1, math.ceil(min_time / est))
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.thread_time()
     for _ in range(n):
         fn()
-    return (time.perf_counter() - t0) / n, n
+    return (time.perf_counter() - t0) / n, (time.thread_time() - c0) / n, n
 
 
 def main():
@@ -239,8 +240,8 @@ def main():
         fn = factory()
         for t in threads:
             blas_threads[t] = set_threads(t)
-            seconds, iters = measure(fn, args.min_time)
-            results[t][name] = {"ms": seconds * 1e3, "iterations": iters}
+            seconds, cpu, iters = measure(fn, args.min_time)
+            results[t][name] = {"ms": seconds * 1e3, "cpu_ms": cpu * 1e3, "iterations": iters}
             print(f"{name:32s} threads={t} {seconds * 1e3:10.3f} ms ({iters} it)", file=sys.stderr)
         del fn
     out = {
