@@ -82,14 +82,15 @@ struct ManualStep {
     auto y = data.labels.index_select(0, idx);
     torch::Tensor current, reg;
     if (batched) {
-      auto flat = gen->forward(torch::cat({embeddings.narrow(0, kTask, 1), prev()}));
-      current = flat[0];
-      reg = (flat.narrow(0, 1, kTask) - snapshot).pow(2).sum();
+      auto parts = gen->forward(torch::cat({embeddings.narrow(0, kTask, 1), prev()}))
+                       .split_with_sizes({1, kTask});
+      current = parts[0].squeeze(0);
+      reg = (parts[1] - snapshot).pow(2).sum();
     } else {
-      current = gen->forward(embeddings.narrow(0, kTask, 1))[0];
+      current = gen->forward(embeddings.narrow(0, kTask, 1)).squeeze(0);
       auto p = prev();
       for (int64_t j = 0; j < kTask; ++j) {
-        auto d = (gen->forward(p.narrow(0, j, 1))[0] - snapshot[j]).pow(2).sum();
+        auto d = (gen->forward(p.narrow(0, j, 1)) - snapshot.narrow(0, j, 1)).pow(2).sum();
         reg = reg.defined() ? reg + d : d;
       }
     }
