@@ -33,18 +33,19 @@ GROUPS = [
 
 # hnet case -> the reference case computing the same thing (default: same name).
 COUNTERPART = {
-    "cl_step/split_learner": "cl_step/split_batched",
-    "cl_step/permuted_learner": "cl_step/permuted_batched",
+    "cl_step_learner/split_learner": "cl_step/split_batched",
+    "cl_step_learner/permuted_learner": "cl_step/permuted_batched",
     "sgemm/dnnl": None,
 }
 
 UNIT_MS = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
 
 
-def run_hnet(binary, threads, min_time):
+def run_hnet(binary, threads, min_time, cases):
     env = dict(os.environ, HNET_BENCH_THREADS=",".join(map(str, threads)))
     out = subprocess.run(
-        [binary, "--benchmark_format=json", f"--benchmark_min_time={min_time}"],
+        [binary, "--benchmark_format=json", f"--benchmark_min_time={min_time}",
+         f"--benchmark_filter={cases}"],
         env=env, check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     ).stdout
     rows = []
@@ -128,7 +129,7 @@ def build_table(hnet, ref, hnet_cpu, ref_cpu, flops, threads):
 
     for t in threads:
         for cfg in ("split", "permuted"):
-            c = f"cl_step/{cfg}_learner"
+            c = f"cl_step_learner/{cfg}_learner"
             target(f"CL step {cfg}: PyTorch / hnet (same computation)", t, get(c, t, "ratio"), 2.0, ">=", c)
             target(f"CL step {cfg}: fraction of sgemm rate", t, get(c, t, "sgemm_fraction"), 0.5, ">=", c)
         c = "gen_forward/chunked_large"
@@ -177,6 +178,7 @@ def main():
     p.add_argument("--threads", default="1,2")
     p.add_argument("--min-time", type=float, default=0.3, help="seconds timed per case and run")
     p.add_argument("--filter", default=".", help="regular expression on hnet program names")
+    p.add_argument("--cases", default=".", help="regular expression on case names (both sides)")
     p.add_argument("--python", default="/usr/bin/python3", help="python with Debian's python3-torch")
     p.add_argument("--reference-malloc", choices=["given", "tuned"], default="given",
                    help="run the reference with glibc malloc as given, or tuned as hnet tunes it")
@@ -195,13 +197,14 @@ def main():
             sides = ["hnet", "ref"] if rep % 2 == 0 else ["ref", "hnet"]
             for side in sides:
                 if side == "hnet":
-                    for case, t, ms, cpu, f in run_hnet(path, threads, args.min_time):
+                    for case, t, ms, cpu, f in run_hnet(path, threads, args.min_time, args.cases):
                         hnet.setdefault((case, t), []).append(ms)
                         hnet_cpu.setdefault((case, t), []).append(cpu)
                         if f:
                             flops[case] = f
                 else:
-                    for case, t, ms, cpu in run_reference(args.python, pattern, threads, args.min_time, args.reference_malloc):
+                    for case, t, ms, cpu in run_reference(args.python, f"(?={pattern})(?=.*(?:{args.cases}))", threads,
+                                                      args.min_time, args.reference_malloc):
                         ref.setdefault((case, t), []).append(ms)
                         ref_cpu.setdefault((case, t), []).append(cpu)
             print(f"[rep {rep + 1}/{args.reps}] {binary} done ({time.time() - start:.0f} s)",
@@ -214,8 +217,10 @@ def main():
         "load_average": os.getloadavg(), "wall_seconds": time.time() - start,
         "sgemm_gflops": {str(t): r for t, r in sgemm.items()},
         "cases": rows, "targets": targets,
-        "samples": {"hnet": {f"{c}|{t}": v for (c, t), v in hnet.items()},
-                    "pytorch": {f"{c}|{t}": v for (c, t), v in ref.items()}},
+        "flop": flops,
+        "samples": {name: {f"{c}|{t}": v for (c, t), v in d.items()}
+                    for name, d in (("hnet", hnet), ("pytorch", ref), ("hnet_cpu", hnet_cpu),
+                                    ("pytorch_cpu", ref_cpu))},
     }
     os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
     tmp = out_path + ".tmp"
