@@ -12,10 +12,15 @@ PACKAGES := cmake g++ make ccache pkg-config \
   libgtest-dev libgmock-dev libbenchmark-dev \
   gnuplot-nox dataset-fashion-mnist
 
+# Only for `make bench`: the PyTorch reference runs on Debian's own python3.
+BENCH_PACKAGES := python3-torch
+BENCH_PYTHON ?= /usr/bin/python3
+BENCH_ARGS ?=
+
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LAUNCHER := $(shell command -v ccache >/dev/null 2>&1 && echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 
-.PHONY: demo test deps configure build bench clean
+.PHONY: demo test deps bench-deps install-missing configure build bench clean
 
 demo: build
 	rm -rf $(BUILD)/demo-run
@@ -26,7 +31,13 @@ test: build
 
 # Installs only what is missing; no apt call when everything is present.
 deps:
-	@missing=$$(for p in $(PACKAGES); do \
+	@$(MAKE) --no-print-directory install-missing LIST="$(PACKAGES)"
+
+bench-deps:
+	@$(MAKE) --no-print-directory install-missing LIST="$(BENCH_PACKAGES)"
+
+install-missing:
+	@missing=$$(for p in $(LIST); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
 	done); \
 	if [ -n "$$missing" ]; then \
@@ -41,8 +52,11 @@ configure: deps
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-bench: build
-	@for b in $(BUILD)/bench/bench_*; do $$b; done
+# hnet's benchmarks and the PyTorch reference, alternately, at 1 and 2
+# threads; prints the table and writes $(BUILD)/bench/results.json.
+# Example: make bench BENCH_ARGS="--reps 5 --filter continual"
+bench: build bench-deps
+	$(BENCH_PYTHON) bench/run_bench.py --build $(BUILD) --python $(BENCH_PYTHON) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD)

@@ -1,43 +1,40 @@
-// Per-sample weights (batch 64, MLP 784-256-10): one batched forward vs a
-// loop over the 64 weight sets.
+// Per-sample weights (batch 64, MLP 784-256-10, one weight set per input):
+// one batched forward vs a loop over the 64 weight sets.
 
-#include <benchmark/benchmark.h>
-#include <torch/torch.h>
-
-#include "hnet/targets/mlp.h"
+#include "support.h"
 
 namespace {
 
+const std::vector<int64_t> kSizes{784, 256, 10};
+constexpr int64_t kBatch = 64;
+
 struct Fixture {
-  hnet::Mlp target{hnet::MlpOptions({784, 256, 10})};
-  torch::Tensor x = torch::randn({64, 784});
-  hnet::Weights w{target->spec(), torch::randn({64, target->spec()->numel()}) * 0.05};
+  hnet::Mlp target{hnet::MlpOptions(kSizes)};
+  torch::Tensor x = torch::randn({kBatch, kSizes[0]});
+  hnet::Weights w{target->spec(), torch::randn({kBatch, target->spec()->numel()}) * 0.05};
 };
 
-void per_sample_batched(benchmark::State& state) {
-  torch::set_num_threads(static_cast<int>(state.range(0)));
+void per_sample(benchmark::State& state, bool batched) {
+  hnet::bench::set_threads(state.range(0));
+  torch::manual_seed(0);
   Fixture f;
   torch::NoGradGuard no_grad;
-  for (auto _ : state) benchmark::DoNotOptimize(f.target->forward(f.x, f.w));
-  state.counters["samples/s"] =
-      benchmark::Counter(64.0 * state.iterations(), benchmark::Counter::kIsRate);
-}
-
-void per_sample_loop(benchmark::State& state) {
-  torch::set_num_threads(static_cast<int>(state.range(0)));
-  Fixture f;
-  torch::NoGradGuard no_grad;
-  for (auto _ : state) {
-    for (int64_t b = 0; b < 64; ++b) {
+  auto run = [&] {
+    if (batched) {
+      benchmark::DoNotOptimize(f.target->forward(f.x, f.w));
+      return;
+    }
+    for (int64_t b = 0; b < kBatch; ++b) {
       benchmark::DoNotOptimize(f.target->forward(f.x.narrow(0, b, 1), f.w.select(b)));
     }
-  }
-  state.counters["samples/s"] =
-      benchmark::Counter(64.0 * state.iterations(), benchmark::Counter::kIsRate);
+  };
+  for (int i = 0; i < 3; ++i) run();
+  for (auto _ : state) run();
+  hnet::bench::report(state, kBatch, hnet::bench::mlp_flops(kSizes, kBatch));
 }
 
 }  // namespace
 
-BENCHMARK(per_sample_batched)->Arg(1)->Arg(2)->UseRealTime();
-BENCHMARK(per_sample_loop)->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK_CAPTURE(per_sample, batched, true)->Apply(hnet::bench::thread_args);
+BENCHMARK_CAPTURE(per_sample, loop, false)->Apply(hnet::bench::thread_args);
 BENCHMARK_MAIN();

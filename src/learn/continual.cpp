@@ -214,10 +214,12 @@ void ContinualLearner::train_task(
         // The current task and the regularised ones in one generator call.
         auto conds = torch::cat(
             {embeddings_.narrow(0, t, 1), embedding_rows(t).detach().index_select(0, rows)});
-        auto flat = generator_->forward(conds);
+        // split, not select / narrow: their backward passes would each
+        // zero-fill a full [k + 1, N] gradient and then add the two.
+        auto parts = generator_->forward(conds).split_with_sizes({1, k});
         loss = torch::nn::functional::cross_entropy(
-            target_->forward(x, Weights(target_->spec(), flat[0])), y);
-        reg = penalty(rows, flat.narrow(0, 1, k), {});
+            target_->forward(x, Weights(target_->spec(), parts[0].squeeze(0))), y);
+        reg = penalty(rows, parts[1], {});
       } else {
         loss = task_loss(t, x, y, static_cast<double>(step) / options_.steps());
         reg = regularizer(t, rows);
