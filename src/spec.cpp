@@ -48,10 +48,13 @@ size_t edit_distance(const std::string& a, const std::string& b) {
 }  // namespace
 
 std::string closest_name(const std::string& name, const std::vector<std::string>& known) {
+  // The distance costs |name| x |candidate|: a hostile megabyte-long name
+  // (a config key, say) is compared by its start only.
+  const std::string head = name.substr(0, 256);
   std::string best;
   size_t best_distance = SIZE_MAX;
   for (const auto& candidate : known) {
-    size_t d = edit_distance(name, candidate);
+    size_t d = edit_distance(head, candidate);
     if (d < best_distance) {
       best_distance = d;
       best = candidate;

@@ -8,6 +8,7 @@
 #include "hnet/data/fashion_mnist.h"
 #include "hnet/data/idx.h"
 #include "hnet/data/task_sequence.h"
+#include "hnet/finite.h"
 #include "hnet/generators/chunked_generator.h"
 #include "hnet/generators/full_generator.h"
 #include "hnet/generators/generator.h"

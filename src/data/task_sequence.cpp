@@ -2,6 +2,8 @@
 
 #include <ATen/ATen.h>
 
+#include "hnet/finite.h"
+
 namespace hnet::data {
 namespace {
 
@@ -42,6 +44,13 @@ std::vector<Task> make_task_sequence(
   const Dataset train = limited(train_set, o.train_limit());
   const Dataset test = limited(test_set, o.test_limit());
   TORCH_CHECK(train.size() > 0 && test.size() > 0, "task sequence: empty training or test set");
+  // Checked once here, so no training step has to look for NaN in its batch.
+  for (const auto* d : {&train, &test}) {
+    const std::string bad = describe_nonfinite(d->images);
+    TORCH_CHECK(
+        bad.empty(), "task sequence: the ", d == &train ? "training" : "test", " images hold ",
+        bad);
+  }
   auto gen = at::make_generator<at::CPUGeneratorImpl>(o.seed());
   auto train_x = train.images.reshape({train.size(), -1});
   auto test_x = test.images.reshape({test.size(), -1});

@@ -2,6 +2,7 @@
 
 #include <c10/util/Exception.h>
 #include <fcntl.h>
+#include <signal.h>  // kill(pid, 0)
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,7 +10,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
+
+#include "hnet/testing/fault_injection.h"
 
 namespace hnet::io {
 namespace {
@@ -64,7 +68,13 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
   TORCH_CHECK(!path.empty(), "write_file_atomic: path must not be empty");
   // The counter keeps two threads of one process from sharing a temporary.
   static std::atomic<unsigned long> counter{0};
-  std::string temp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+  const unsigned long call = counter++;
+  std::string temp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(call);
+  // Crash tests (see hnet/testing/fault_injection.h); calls count from 1.
+  const bool kill_in_write =
+      static_cast<int64_t>(call + 1) == testing::fault_counter("HNET_FAULT_KILL_IN_WRITE");
+  const bool kill_after_write =
+      static_cast<int64_t>(call + 1) == testing::fault_counter("HNET_FAULT_KILL_AFTER_WRITE");
 
   FdCloser file;
   file.fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
@@ -74,7 +84,7 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
   TempRemover remover{temp};
 
   const char* data = bytes.data();
-  size_t left = bytes.size();
+  size_t left = kill_in_write ? bytes.size() / 2 : bytes.size();
   while (left > 0) {
     ssize_t n = ::write(file.fd, data, left);
     if (n < 0 && errno == EINTR) continue;
@@ -84,6 +94,7 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
     data += n;
     left -= static_cast<size_t>(n);
   }
+  if (kill_in_write) testing::kill_self();
   TORCH_CHECK(
       ::fsync(file.fd) == 0, "write_file_atomic: ", path, ": cannot flush ", temp,
       " to disk: ", errno_str(errno));
@@ -95,16 +106,50 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
       temp, " over it: ", errno_str(errno));
   remover.keep = true;
   sync_folder(folder_of(path));
+  if (kill_after_write) testing::kill_self();
+}
+
+int remove_stale_temporaries(const std::string& folder) {
+  namespace fs = std::filesystem;
+  int removed = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(folder, ec)) {
+    // "<name>.tmp.<pid>.<n>": the two last dot-separated fields are numbers.
+    const std::string name = entry.path().filename().string();
+    const size_t last = name.rfind('.');
+    const size_t pid_dot =
+        last == std::string::npos || last == 0 ? last : name.rfind('.', last - 1);
+    if (pid_dot == std::string::npos || pid_dot < 4 || name.compare(pid_dot - 4, 4, ".tmp") != 0)
+      continue;
+    const std::string pid_text = name.substr(pid_dot + 1, last - pid_dot - 1);
+    const std::string n_text = name.substr(last + 1);
+    auto digits = [](const std::string& s) {
+      return !s.empty() && s.size() < 10 && s.find_first_not_of("0123456789") == std::string::npos;
+    };
+    if (!digits(pid_text) || !digits(n_text) || !entry.is_regular_file(ec)) continue;
+    // A live writer (or a process that reused the pid) keeps its file.
+    const pid_t pid = static_cast<pid_t>(std::stol(pid_text));
+    if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+    if (fs::remove(entry.path(), ec)) ++removed;
+  }
+  return removed;
 }
 
 std::string read_file(const std::string& path, size_t max_bytes) {
-  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
-  TORCH_CHECK(file, "read_file: ", path, ": cannot open: ", errno_str(errno));
+  // O_NONBLOCK: opening a FIFO with no writer would otherwise wait forever
+  // before the regular-file check below could reject it.
+  FdCloser fd;
+  fd.fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  TORCH_CHECK(fd.fd >= 0, "read_file: ", path, ": cannot open: ", errno_str(errno));
   struct stat info {};
-  TORCH_CHECK(
-      ::fstat(::fileno(file.get()), &info) == 0, "read_file: ", path,
-      ": cannot stat: ", errno_str(errno));
+  TORCH_CHECK(::fstat(fd.fd, &info) == 0, "read_file: ", path, ": cannot stat: ", errno_str(errno));
   TORCH_CHECK(S_ISREG(info.st_mode), "read_file: ", path, ": not a regular file");
+  TORCH_CHECK(
+      ::fcntl(fd.fd, F_SETFL, ::fcntl(fd.fd, F_GETFL) & ~O_NONBLOCK) == 0, "read_file: ", path,
+      ": cannot read: ", errno_str(errno));
+  std::unique_ptr<FILE, int (*)(FILE*)> file(::fdopen(fd.fd, "rb"), &std::fclose);
+  TORCH_CHECK(file, "read_file: ", path, ": cannot open: ", errno_str(errno));
+  fd.fd = -1;  // owned by `file` now
   TORCH_CHECK(
       static_cast<uint64_t>(info.st_size) <= max_bytes, "read_file: ", path, ": file is ",
       info.st_size, " bytes, more than the limit of ", max_bytes, " bytes");

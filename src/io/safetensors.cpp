@@ -23,6 +23,10 @@ static_assert(
     "hnet safetensors support assumes a little-endian host");
 
 constexpr uint64_t kMaxHeaderBytes = 100ull << 20;  // as in the reference implementation
+// A valid header nests 3 levels ({"a": {"shape": [..]}}); the limit leaves room
+// for readable errors about wrong values while keeping the recursive parts of
+// nlohmann::json (dump, used in messages) far from the end of the stack.
+constexpr int kMaxHeaderDepth = 64;
 constexpr size_t kMaxFileBytes = size_t{64} << 30;
 constexpr const char* kSupported = "F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL";
 
@@ -114,7 +118,13 @@ json parse_header(std::string_view header, const std::string& where) {
   };
   std::vector<Open> open;
   std::string duplicate;
-  auto track = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
+  auto track = [&](int depth, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start || event == json::parse_event_t::array_start) {
+      // `depth` counts the containers already open.
+      TORCH_CHECK(
+          depth < kMaxHeaderDepth, where, "header nests objects and lists deeper than ",
+          kMaxHeaderDepth, " levels");
+    }
     if (event == json::parse_event_t::object_start) {
       open.emplace_back();
     } else if (event == json::parse_event_t::object_end) {

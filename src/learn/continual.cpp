@@ -6,6 +6,9 @@
 
 #include <cmath>
 
+#include "hnet/finite.h"
+#include "hnet/testing/fault_injection.h"
+
 namespace hnet {
 
 ContinualMethod parse_continual_method(const std::string& name) {
@@ -165,6 +168,28 @@ void ContinualLearner::project_embedding(int64_t t) {
   row.copy_(torch::max(torch::min(row, hi), lo));
 }
 
+namespace {
+
+// Throws naming the first parameter whose gradient is not finite; costs one
+// synchronisation when all are.
+void check_gradients(
+    int64_t t, int64_t step, const std::vector<std::string>& names,
+    const std::vector<torch::Tensor>& params) {
+  std::vector<torch::Tensor> finite;
+  for (const auto& p : params) {
+    if (p.grad().defined()) finite.push_back(torch::isfinite(p.grad()).all());
+  }
+  if (finite.empty() || torch::stack(finite).all().item<bool>()) return;
+  for (size_t i = 0; i < params.size(); ++i) {
+    const std::string bad = describe_nonfinite(params[i].grad());
+    TORCH_CHECK(
+        bad.empty(), "continual: task ", t + 1, " step ", step, ": the gradient of '", names[i],
+        "' ", shape_str(params[i].sizes()), " has ", bad);
+  }
+}
+
+}  // namespace
+
 void ContinualLearner::train_task(
     int64_t t, const data::TaskData& data, const std::function<void(const StepReport&)>& on_step) {
   TORCH_CHECK(t >= 0 && t < tasks_, "continual: task must be in [0, ", tasks_, "), got ", t);
@@ -174,11 +199,26 @@ void ContinualLearner::train_task(
   const bool regularise = t > 0 && options_.beta() > 0 &&
                           (options_.method() == ContinualMethod::kHypercl ||
                            options_.method() == ContinualMethod::kInterval);
+  // Data are checked once per task, not per batch: one reduction.
+  const std::string bad_data = describe_nonfinite(data.images);
+  TORCH_CHECK(
+      bad_data.empty(), "continual: task ", t + 1, " before step 1: the training images hold ",
+      bad_data);
+  const auto fault = testing::nonfinite_fault();
+  const int64_t fault_step = fault && fault->task == t + 1 ? fault->step : 0;
+
+  // Trained tensors under the names state() gives them, for messages.
+  std::vector<std::string> names;
   std::vector<torch::Tensor> params;
   if (options_.method() == ContinualMethod::kSeparate) {
+    names.push_back("separate." + std::to_string(t + 1));
     params.push_back(separate_[t]);
   } else {
-    params = generator_->as_module().parameters();
+    for (const auto& p : generator_->as_module().named_parameters()) {
+      names.push_back("generator." + p.key());
+      params.push_back(p.value());
+    }
+    names.push_back("embeddings");
     params.push_back(embeddings_);
     if (options_.method() == ContinualMethod::kInterval && t > 0) {
       // Start inside the common box of the earlier intervals.
@@ -227,23 +267,25 @@ void ContinualLearner::train_task(
     } else {
       loss = task_loss(t, x, y, static_cast<double>(step) / options_.steps());
     }
+    if (step == fault_step && fault->kind == "loss") loss = loss * std::nan("");
     const double loss_value = loss.item<double>();
+    const double reg_value = reg.defined() ? reg.item<double>() : 0.0;
     TORCH_CHECK(
-        std::isfinite(loss_value), "continual: task ", t + 1, " step ", step, ": the loss is ",
-        loss_value);
+        std::isfinite(loss_value) && std::isfinite(reg_value), "continual: task ", t + 1, " step ",
+        step, ": the ", std::isfinite(loss_value) ? "regulariser" : "loss", " is ",
+        std::isfinite(loss_value) ? reg_value : loss_value);
     adam.zero_grad();
     (reg.defined() ? loss + reg : loss).backward();
-    if (options_.grad_clip() > 0) torch::nn::utils::clip_grad_norm_(params, options_.grad_clip());
-    for (const auto& p : params) {
-      if (p.grad().defined() && !torch::isfinite(p.grad()).all().item<bool>()) {
-        TORCH_CHECK(
-            false, "continual: task ", t + 1, " step ", step, ": a gradient of shape ",
-            shape_str(p.sizes()), " is not finite");
-      }
+    if (step == fault_step && fault->kind == "grad") {
+      torch::NoGradGuard no_grad;
+      params.front().grad().view(-1)[0] = INFINITY;
     }
+    check_gradients(t, step, names, params);
+    // Checked before clipping, which would spread one infinity to every value.
+    if (options_.grad_clip() > 0) torch::nn::utils::clip_grad_norm_(params, options_.grad_clip());
     adam.step();
     project_embedding(t);
-    if (on_step) on_step({t, step, loss_value, reg.defined() ? reg.item<double>() : 0.0});
+    if (on_step) on_step({t, step, loss_value, reg_value});
   }
 }
 
@@ -302,6 +344,11 @@ void ContinualLearner::load_state(const io::TensorFile& file) {
     TORCH_CHECK(
         value.sizes() == into.sizes(), "checkpoint: tensor '", name, "' has shape ",
         shape_str(value.sizes()), " but the configured model needs ", shape_str(into.sizes()));
+    TORCH_CHECK(
+        value.scalar_type() == into.scalar_type(), "checkpoint: tensor '", name, "' has dtype ",
+        value.scalar_type(), " but the configured model needs ", into.scalar_type());
+    const std::string bad = describe_nonfinite(value);
+    TORCH_CHECK(bad.empty(), "checkpoint: tensor '", name, "' holds ", bad);
     into.copy_(value);
   };
   if (embeddings_.defined()) restore("embeddings", embeddings_);

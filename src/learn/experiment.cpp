@@ -1,5 +1,6 @@
 #include "hnet/learn/experiment.h"
 
+#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "hnet/data/fashion_mnist.h"
@@ -165,14 +166,20 @@ Experiment Experiment::from_checkpoint(const std::string& path, int64_t* tasks_d
   auto config =
       io::Config::resolve_text(continual_config_schema(), meta("config"), path + " (config)", {});
   Experiment e = build(config);
-  e.learner->load_state(file);
+  try {
+    e.learner->load_state(file);
+  } catch (const c10::Error& err) {
+    TORCH_CHECK(false, path, ": ", err.what_without_backtrace());
+  }
   if (tasks_done) {
     const std::string text = meta("tasks_done");
-    char* end = nullptr;
-    const long long done = std::strtoll(text.c_str(), &end, 10);
+    int64_t done = -1;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), done);
     TORCH_CHECK(
-        end && *end == '\0' && done >= 0 && done <= config.get_int("tasks"), "checkpoint ", path,
-        ": metadata 'tasks_done' must be in [0, ", config.get_int("tasks"), "], got '", text, "'");
+        ec == std::errc() && end == text.data() + text.size() && done >= 0 &&
+            done <= config.get_int("tasks"),
+        "checkpoint ", path, ": metadata 'tasks_done' must be in [0, ", config.get_int("tasks"),
+        "], got '", text, "'");
     *tasks_done = done;
   }
   return e;

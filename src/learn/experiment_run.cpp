@@ -2,6 +2,7 @@
 // file contracts of DESIGN.md (outputs written to a temporary name and
 // renamed; a checkpoint after every task).
 
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -9,6 +10,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <stdexcept>
 #include <thread>
 
 #include "hnet/io/atomic_file.h"
@@ -40,7 +42,19 @@ struct RunState {
   std::vector<std::vector<double>> acc;  // acc[i][j]: test accuracy on task j after task i
   double wall_seconds = 0;
   int64_t train_steps = 0;
+  // Size of metrics.jsonl when the checkpoint was taken (-1: not recorded):
+  // a resumed run cuts off the lines of the task it repeats.
+  int64_t metrics_bytes = -1;
 };
+
+// A whole-string integer, as the checkpoint writes it (no sign, no spaces).
+int64_t parse_count(const std::string& text) {
+  int64_t value = -1;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < 0)
+    throw std::invalid_argument("'" + text + "' is not a non-negative integer");
+  return value;
+}
 
 // Row i of the accuracy matrix holds tasks 1..i+1 (later ones are NaN); the
 // checkpoint keeps only the measured part, since JSON has no NaN.
@@ -58,7 +72,8 @@ void save_checkpoint(const std::string& path, Experiment& e, const RunState& s) 
                                           {"tasks_done", std::to_string(s.tasks_done)},
                                           {"acc_matrix", measured_rows(s.acc).dump()},
                                           {"wall_seconds", std::to_string(s.wall_seconds)},
-                                          {"train_steps", std::to_string(s.train_steps)}};
+                                          {"train_steps", std::to_string(s.train_steps)},
+                                          {"metrics_bytes", std::to_string(s.metrics_bytes)}};
   io::save_safetensors(path, e.learner->state(), meta);
 }
 
@@ -69,7 +84,14 @@ RunState load_run_state(const std::string& path, int64_t tasks_done, int64_t tas
   try {
     s.acc = json::parse(file.metadata.at("acc_matrix")).get<std::vector<std::vector<double>>>();
     s.wall_seconds = std::stod(file.metadata.at("wall_seconds"));
-    s.train_steps = std::stoll(file.metadata.at("train_steps"));
+    s.train_steps = parse_count(file.metadata.at("train_steps"));
+    auto bytes = file.metadata.find("metrics_bytes");  // absent in older checkpoints
+    if (bytes != file.metadata.end()) s.metrics_bytes = parse_count(bytes->second);
+    for (const auto& row : s.acc) {
+      for (double a : row) {
+        if (!(a >= 0 && a <= 1)) throw std::invalid_argument("an accuracy is outside [0, 1]");
+      }
+    }
   } catch (const std::exception& err) {
     TORCH_CHECK(false, "checkpoint ", path, ": damaged run metadata (", err.what(), ")");
   }
@@ -119,6 +141,17 @@ json summary_of(Experiment& e, const RunState& s) {
   return out;
 }
 
+// Makes metrics.jsonl end where it ended at the checkpoint, so the lines of a
+// task that was cut short and is now repeated appear once.
+void rewind_metrics(const fs::path& metrics, int64_t bytes) {
+  std::error_code ec;
+  const auto size = fs::file_size(metrics, ec);
+  if (bytes < 0 || ec || size <= static_cast<uintmax_t>(bytes)) return;
+  fs::resize_file(metrics, static_cast<uintmax_t>(bytes), ec);
+  TORCH_CHECK(
+      !ec, "train: cannot cut ", metrics.string(), " back to ", bytes, " bytes: ", ec.message());
+}
+
 void check_output_folder(const std::string& dir, bool resume) {
   TORCH_CHECK(!dir.empty(), "train: the output folder must not be empty");
   const auto ckpt = fs::path(dir) / kCheckpoint;
@@ -138,29 +171,46 @@ void check_output_folder(const std::string& dir, bool resume) {
 std::string run_continual_experiment(const io::Config& config, const TrainOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   const std::string dir = options.out_dir;
-  check_output_folder(dir, options.resume);
   const std::string ckpt = (fs::path(dir) / kCheckpoint).string();
+  const fs::path saved_config = fs::path(dir) / "config.yaml";
+  const fs::path metrics_path = fs::path(dir) / "metrics.jsonl";
+  std::ostringstream discard;
+  std::ostream& log = options.log ? *options.log : discard;
+
+  // A run killed before its first checkpoint left only its config: resuming
+  // it means starting it again.
+  bool resume = options.resume;
+  io::Config fresh = config;
+  if (resume && !dir.empty() && !fs::exists(ckpt) && fs::exists(saved_config)) {
+    fresh = io::Config::resolve(continual_config_schema(), saved_config.string(), {});
+    resume = false;
+    log << "no checkpoint yet in " << dir << ": starting again from its config.yaml\n";
+  }
+  check_output_folder(dir, resume);
 
   int64_t done = 0;
   // Everything is validated (config, data, checkpoint) before the folder is touched.
-  Experiment e =
-      options.resume ? Experiment::from_checkpoint(ckpt, &done) : Experiment::build(config);
+  Experiment e = resume ? Experiment::from_checkpoint(ckpt, &done) : Experiment::build(fresh);
   RunState state;
-  if (options.resume) {
+  if (resume) {
     state = load_run_state(ckpt, done, static_cast<int64_t>(e.tasks.size()));
+    rewind_metrics(metrics_path, state.metrics_bytes);
   } else {
-    fs::create_directories(dir);
-    io::write_file_atomic((fs::path(dir) / "config.yaml").string(), e.config.to_yaml());
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    TORCH_CHECK(!ec, "--out ", dir, ": cannot create the folder: ", ec.message());
+    io::write_file_atomic(saved_config.string(), e.config.to_yaml());
   }
+  // Leftovers of writes a killed run could not finish.
+  io::remove_stale_temporaries(dir);
   const int64_t threads = e.config.get_int("threads");
   torch::set_num_threads(
       threads > 0 ? static_cast<int>(threads)
                   : static_cast<int>(std::thread::hardware_concurrency()));
 
-  std::ofstream metrics(fs::path(dir) / "metrics.jsonl", std::ios::app);
-  TORCH_CHECK(metrics, "train: cannot open ", (fs::path(dir) / "metrics.jsonl").string());
-  std::ostringstream discard;
-  std::ostream& log = options.log ? *options.log : discard;
+  // A fresh run owns the folder: lines of an earlier, killed attempt go.
+  std::ofstream metrics(metrics_path, resume ? std::ios::app : std::ios::trunc);
+  TORCH_CHECK(metrics, "train: cannot open ", metrics_path.string());
   Progress progress(log, ProgressOptions().terminal(options.terminal));
   const int64_t tasks = static_cast<int64_t>(e.tasks.size());
   const int64_t log_every = e.config.get_int("log.every");
@@ -177,7 +227,7 @@ std::string run_continual_experiment(const io::Config& config, const TrainOption
       if (r.step % log_every == 0) {
         metrics
             << json{{"task", r.task + 1}, {"step", r.step}, {"loss", r.loss}, {"reg", r.reg}}.dump()
-            << "\n";
+            << std::endl;  // whole lines, so `tail -f` and a killed run see them
       }
     });
     state.train_steps += e.config.get_int("optimizer.steps");
@@ -193,6 +243,7 @@ std::string run_continual_experiment(const io::Config& config, const TrainOption
         << std::endl;
     progress.finish("val acc " + fixed(val, 4));
     state.tasks_done = t + 1;
+    state.metrics_bytes = static_cast<int64_t>(fs::file_size(metrics_path));
     state.wall_seconds =
         seconds_before +
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

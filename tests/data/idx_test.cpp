@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -101,6 +102,31 @@ TEST(IdxTest, DecodeRejectsMalformedBytes) {
   fails_with(
       idx_bytes({4294967295u, 4294967295u, 4294967295u}, ""),
       "dimensions [4294967295, 4294967295, 4294967295] overflow int64");
+  // More hostile headers.
+  fails_with("", "file is 0 bytes, too short for the 4-byte magic number");
+  fails_with(
+      std::string("\x00\x01\x08\x01", 4) + std::string(5, '\0'),
+      "bad magic number 0x00010801: its first two bytes must be zero");
+  fails_with(std::string("\x78\x9c\x01\x02", 4), "bad magic number 0x789c0102");  // zlib, not gzip
+  fails_with(idx_bytes({2}, "ab", 0x09), "unsupported element type code 0x09");
+  fails_with(idx_bytes({2}, "ab", 0x0e), "unsupported element type code 0x0e");
+  fails_with(std::string("\x00\x00\x08\xff", 4), "number of dimensions is 255; it must be 1 to 4");
+  fails_with(
+      std::string("\x00\x00\x08\x01", 4),
+      "truncated: header needs 8 bytes for 1 dimensions, found 4");
+  fails_with(
+      idx_bytes({4294967295u, 4294967295u}, ""),
+      "dimensions [4294967295, 4294967295] overflow int64");
+  fails_with(
+      idx_bytes({65536, 65536, 65536, 65536}, ""),
+      "dimensions [65536, 65536, 65536, 65536] overflow int64");
+  // Counts far larger than the data: refused before anything is allocated.
+  fails_with(
+      idx_bytes({60000, 28, 28}, std::string(10, 'x')),
+      "truncated: expected 47040000 bytes of data for [60000, 28, 28], found 10");
+  fails_with(
+      idx_bytes({65536, 65536, 65536}, "x"),
+      "truncated: expected 281474976710656 bytes of data for [65536, 65536, 65536], found 1");
 }
 
 TEST_F(IdxFileTest, ReadsRawAndGzipFiles) {
@@ -152,6 +178,32 @@ TEST_F(IdxFileTest, ReadErrorsNameTheFile) {
       [&] { read_idx(padded); },
       ThrowsMessage<c10::Error>(
           HasSubstr("idx: " + padded + ": 3 trailing bytes after the gzip stream")));
+}
+
+TEST_F(IdxFileTest, RejectsBrokenGzipAndOddFiles) {
+  auto fails_with = [&](const std::string& p, const std::string& message) {
+    EXPECT_THAT([&] { read_idx(p); }, ThrowsMessage<c10::Error>(HasSubstr(message)));
+  };
+  std::string p = write_raw("magic-only.gz", "\x1f\x8b");
+  fails_with(p, "idx: " + p + ": gzip stream is truncated");
+  // Compression method 7 instead of 8 (deflate).
+  p = write_raw("method.gz", std::string("\x1f\x8b\x07\x00\x00\x00\x00\x00\x00\x03xyz", 13));
+  fails_with(p, "idx: " + p + ": corrupt gzip data: unknown compression method");
+  // A complete gzip stream whose contents are a truncated IDX file.
+  p = write_gz("short-content.gz", idx_bytes({10, 10}, std::string(50, 'a')));
+  fails_with(p, "idx: " + p + ": truncated: expected 100 bytes of data for [10, 10], found 50");
+  // A second "member" that is only a gzip magic number.
+  std::string gz_path = write_gz("one.gz", idx_bytes({2}, "ab"));
+  std::ifstream in(gz_path, std::ios::binary);
+  std::string gz((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  p = write_raw("fake-member.gz", gz + "\x1f\x8b\xff\xff");
+  fails_with(p, "idx: " + p + ": corrupt gzip data");
+  p = write_raw("empty", "");
+  fails_with(p, "idx: " + p + ": file is 0 bytes");
+  fails_with(dir_.string(), dir_.string() + ": not a regular file");
+  p = (dir_ / "fifo").string();
+  ASSERT_EQ(::mkfifo(p.c_str(), 0600), 0);
+  fails_with(p, p + ": not a regular file");  // and does not wait for a writer
 }
 
 TEST_F(IdxFileTest, CapsTheDecompressedSize) {

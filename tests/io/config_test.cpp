@@ -413,6 +413,59 @@ TEST(Config, RejectsDuplicateKeys) {
       from_text("", {"data={name: a, name: b}"}));
 }
 
+TEST(Config, RejectsHostileYaml) {
+  // A "billion laughs": aliases are never expanded, so it fails at once.
+  std::string laughs = "model.target.hidden: [&a [1, 1, 1, 1, 1, 1, 1, 1]";
+  for (char c = 'b'; c <= 'j'; ++c) {
+    laughs += std::string(", &") + c + " [";
+    for (int i = 0; i < 9; ++i) laughs += std::string(i ? ", *" : "*") + static_cast<char>(c - 1);
+    laughs += "]";
+  }
+  EXPECT_ERROR(
+      "config key 'model.target.hidden[0]' must be an integer, got a list",
+      from_text(laughs + "]"));
+  EXPECT_ERROR("run.yaml: invalid YAML", from_text("seed: *nowhere\n"));
+  EXPECT_ERROR("run.yaml: invalid YAML", from_text("optimizer:\n\tlr: 1\n"));  // tab indent
+  EXPECT_ERROR("run.yaml: unknown key '<<'", from_text("<<: {seed: 1}\n"));    // no merge keys
+  EXPECT_ERROR(
+      "config key 'seed' must be an integer, got '1' tagged tag:yaml.org,2002:python/object",
+      from_text("seed: !!python/object 1\n"));
+  EXPECT_ERROR("run.yaml:", from_text(std::string("seed: 1\0\xff\xfe", 11)));
+  EXPECT_ERROR("run.yaml: keys must be names, got a map", from_text("{a: 1}: 2\n"));
+  // A one-megabyte key: YAML's simple keys end at 1024 characters; as an
+  // override it is rejected quickly (the suggestion compares its start only).
+  const std::string long_key(1000000, 'x');
+  EXPECT_ERROR("run.yaml: invalid YAML at line 1", from_text(long_key + ": 1\n"));
+  EXPECT_ERROR("unknown key 'xxxx", from_text("", {long_key + "=1"}));
+}
+
+TEST(Config, RejectsBadNumbersWhereBoundsApply) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"epochs=-1", "config key 'epochs' must be >= 1, got -1"},
+      {"epochs=0x10", "config key 'epochs' must be an integer, got '0x10'"},
+      {"epochs=1_000", "config key 'epochs' must be an integer, got '1_000'"},
+      {"optimizer.lr=-0.0", "config key 'optimizer.lr' must be > 0, got -0.0"},
+      {"optimizer.lr=1e-400", "config key 'optimizer.lr' must be a finite number, got '1e-400'"},
+      {"optimizer.lr=.NaN", "config key 'optimizer.lr' must be a finite number, got '.NaN'"},
+      {"optimizer.lr=NaN", "config key 'optimizer.lr' must be a finite number, got 'NaN'"},
+      {"optimizer.lr=+.inf", "config key 'optimizer.lr' must be a finite number, got '+.inf'"},
+      {"optimizer.weight_decay=-1e-300",
+       "config key 'optimizer.weight_decay' must be >= 0, got -1e-300"},
+      {"model.target.hidden=[1, -0]", "config key 'model.target.hidden[1]' must be >= 1, got -0"},
+      {"model.target.hidden=[9223372036854775808]",
+       "config key 'model.target.hidden[0]' must be an integer, got '9223372036854775808' "
+       "(outside the 64-bit range)"},
+      {"model.target.hidden=[1.0]",
+       "config key 'model.target.hidden[0]' must be an integer, got '1.0'"},
+      {"model.target.hidden={a: 1}",
+       "config key 'model.target.hidden' must be a list of integers, got a map"},
+  };
+  for (const auto& [override_text, message] : cases) {
+    SCOPED_TRACE(override_text);
+    EXPECT_ERROR("override '" + override_text + "': " + message, from_text("", {override_text}));
+  }
+}
+
 TEST(Config, GettersCheckNameAndType) {
   const Config c = from_text("");
   EXPECT_ERROR(

@@ -341,7 +341,106 @@ INSTANTIATE_TEST_SUITE_P(
             raw_file(
                 entry(R"("dtype":"BOOL","shape":[3],"data_offsets":[0,3])"),
                 std::string("\x01\x00\x02", 3)),
-            "entry 'a' of BOOL holds byte 2 at element 2; only 0 and 1 are allowed"}),
+            "entry 'a' of BOOL holds byte 2 at element 2; only 0 and 1 are allowed"},
+        // Hostile or unusual inputs beyond the first list.
+        BadFile{
+            "header_length_u64_max", with_length(UINT64_MAX, "{}"),
+            "header length 18446744073709551615 is over the limit of 104857600 bytes"},
+        BadFile{
+            "header_length_only", with_length(1, ""),
+            "header length 1 is larger than the rest of the file (0 bytes)"},
+        BadFile{
+            "header_one_past_end", with_length(3, "{}"),
+            "header length 3 is larger than the rest of the file (2 bytes)"},
+        BadFile{
+            "utf8_lone_continuation", raw_file("{\"\x80\":1}"),
+            "header is not valid UTF-8 (bad byte 0x80 at header offset 2)"},
+        BadFile{
+            "utf8_cut_short", raw_file("{}\xe2\x82"),
+            "header is not valid UTF-8 (bad byte 0xe2 at header offset 2)"},
+        BadFile{
+            "utf8_surrogate", raw_file("{\"\xed\xa0\x80\":1}"),
+            "header is not valid UTF-8 (bad byte 0xed at header offset 2)"},
+        BadFile{
+            "utf8_past_u10ffff", raw_file("{\"\xf4\x90\x80\x80\":1}"),
+            "header is not valid UTF-8 (bad byte 0xf4 at header offset 2)"},
+        BadFile{"json_nul", raw_file(std::string("{\"a\":\0}", 7)), "header is not valid JSON: "},
+        BadFile{"json_comment", raw_file("{/* c */}"), "header is not valid JSON: "},
+        BadFile{"json_nan", raw_file(entry(R"("shape":[NaN])")), "header is not valid JSON: "},
+        BadFile{"only_spaces", raw_file("        "), "header is not valid JSON: "},
+        BadFile{"header_string", raw_file(R"("abc")"), "header is not a JSON object, got string"},
+        BadFile{
+            "deep_metadata",
+            raw_file(
+                "{\"__metadata__\":" + std::string(100000, '[') + std::string(100000, ']') + "}"),
+            "header nests objects and lists deeper than 64 levels"},
+        BadFile{
+            "deep_unclosed", raw_file(std::string(1 << 20, '[')),
+            "header nests objects and lists deeper than 64 levels"},
+        BadFile{
+            "deep_shape",
+            raw_file(entry(
+                R"("dtype":"F32","shape":)" + std::string(70, '[') + std::string(70, ']') +
+                R"(,"data_offsets":[0,0])")),
+            "header nests objects and lists deeper than 64 levels"},
+        BadFile{
+            "duplicate_metadata", raw_file(R"({"__metadata__":{},"__metadata__":{}})"),
+            "header has duplicate key '__metadata__'"},
+        BadFile{
+            "duplicate_in_metadata", raw_file(R"({"__metadata__":{"k":"1","k":"2"}})"),
+            "header has duplicate key 'k' inside '__metadata__'"},
+        BadFile{
+            "metadata_null", raw_file(R"({"__metadata__":{"k":null}})"),
+            "__metadata__ value of key 'k' must be a string, got null"},
+        BadFile{
+            "metadata_nested", raw_file(R"({"__metadata__":{"k":{"x":"y"}}})"),
+            "__metadata__ value of key 'k' must be a string, got {\"x\":\"y\"}"},
+        BadFile{"entry_null", raw_file(R"({"a":null})"), "entry 'a' is not an object, got null"},
+        BadFile{
+            "dtype_lowercase", raw_file(entry(R"("dtype":"f32","shape":[],"data_offsets":[0,4])")),
+            "entry 'a' has unsupported dtype \"f32\""},
+        BadFile{
+            "dtype_fp8", raw_file(entry(R"("dtype":"F8_E4M3","shape":[],"data_offsets":[0,1])")),
+            "entry 'a' has unsupported dtype \"F8_E4M3\""},
+        BadFile{
+            "shape_past_int64",
+            raw_file(entry(R"("dtype":"U8","shape":[9223372036854775808],"data_offsets":[0,1])")),
+            "entry 'a': shape must be a list of non-negative integers, got [9223372036854775808]"},
+        BadFile{
+            "shape_bool", raw_file(entry(R"("dtype":"U8","shape":[true],"data_offsets":[0,1])")),
+            "entry 'a': shape must be a list of non-negative integers, got [true]"},
+        BadFile{
+            "shape_overflow_f64",
+            raw_file(entry(R"("dtype":"F64","shape":[1152921504606846976],"data_offsets":[0,8])")),
+            "entry 'a': shape [1152921504606846976] of F64 is too large"},
+        BadFile{
+            "huge_claim_small_file",
+            raw_file(entry(R"("dtype":"U8","shape":[4611686018427387904],)"
+                           R"("data_offsets":[0,4611686018427387904])")),
+            "entry 'a': data_offsets [0, 4611686018427387904] reach past the end of the data "
+            "buffer (0 bytes)"},
+        BadFile{
+            "offsets_past_int64",
+            raw_file(entry(kF32x2 + R"(,"data_offsets":[0,9223372036854775808])")),
+            "entry 'a': data_offsets must be two non-negative integers [begin, end], got "
+            "[0,9223372036854775808]"},
+        BadFile{
+            "offsets_three", raw_file(entry(kF32x2 + R"(,"data_offsets":[0,8,8])")),
+            "entry 'a': data_offsets must be two non-negative integers [begin, end], got [0,8,8]"},
+        BadFile{
+            "same_bytes_twice",
+            raw_file(
+                R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                R"("b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})",
+                std::string(8, '\0')),
+            "entries 'a' [0, 8] and 'b' [0, 8] overlap"},
+        BadFile{
+            "overlap_listed_backwards",
+            raw_file(
+                R"({"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]},)"
+                R"("a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})",
+                std::string(12, '\0')),
+            "entries 'a' [0, 8] and 'b' [4, 12] overlap"}),
     [](const ::testing::TestParamInfo<BadFile>& info) { return info.param.label; });
 
 TEST_F(SafetensorsFileTest, SavesAndLoadsAFile) {

@@ -123,12 +123,93 @@ TEST(Continual, RejectsBadOptions) {
       "must be one of hypercl, interval, finetune, separate; got 'ewc'");
 }
 
-TEST(Continual, NonFiniteLossStopsWithTaskAndStep) {
+TEST(ContinualNonFinite, DataAreCheckedOnceBeforeTheFirstStep) {
   test::seed_torch();
   auto learner = make_learner(ContinualMethod::kHypercl);
-  auto data = blobs(0, 64);
-  data.images[5][0] = NAN;
-  EXPECT_THROW_WITH(learner.train_task(0, data, {}), "continual: task 1 step ");
+  learner.train_task(0, blobs(0, 64), {});
+  auto data = blobs(1, 64);
+  data.images[5][3] = NAN;
+  data.images[9][0] = -INFINITY;
+  int steps = 0;
+  EXPECT_THROW_WITH(
+      learner.train_task(1, data, [&](const StepReport&) { ++steps; }),
+      "continual: task 2 before step 1: the training images hold 1 NaN and 1 infinite values, "
+      "the first at [5, 3]");
+  EXPECT_EQ(steps, 0);
+}
+
+TEST(ContinualNonFinite, NanLossStopsNamingTaskAndStep) {
+  test::seed_torch();
+  auto learner = make_learner(ContinualMethod::kFinetune);
+  learner.train_task(0, blobs(0, 64), {});
+  // Generated weights go NaN from the first step of task 2 on (state()
+  // tensors share memory with the learner's).
+  for (auto& [name, t] : learner.state()) {
+    if (name.rfind("generator.", 0) == 0 && t.dim() == 2) {
+      torch::NoGradGuard no_grad;
+      t.fill_(NAN);
+      break;
+    }
+  }
+  EXPECT_THROW_WITH(
+      learner.train_task(1, blobs(1, 64), {}), "continual: task 2 step 1: the loss is nan");
+}
+
+TEST(ContinualNonFinite, InfiniteGradientStopsNamingTheTensor) {
+  test::seed_torch();
+  Mlp mlp(MlpOptions({6, 8, 2}));
+  auto gen = ChunkedGenerator(mlp->spec(), GeneratorOptions(4).hidden({16}).chunk_size(20));
+  ContinualLearner learner(mlp, gen.ptr(), 2, 4, ContinualOptions().steps(10).lr(1e-2));
+  // The loss stays finite; only the gradient reaching the head goes bad, at step 4.
+  int calls = 0;
+  gen->head->weight.register_hook(
+      [&](torch::Tensor g) { return ++calls == 4 ? g.clone().fill_(INFINITY) : g; });
+  std::vector<int64_t> steps;
+  EXPECT_THROW_WITH(
+      learner.train_task(0, blobs(0, 64), [&](const StepReport& r) { steps.push_back(r.step); }),
+      "continual: task 1 step 4: the gradient of 'generator.head.weight'");
+  EXPECT_EQ(steps, (std::vector<int64_t>{1, 2, 3}));
+}
+
+TEST(ContinualNonFinite, CheckpointWithNonFiniteOrMistypedTensorsIsRejected) {
+  test::seed_torch();
+  auto learner = make_learner(ContinualMethod::kHypercl);
+  auto state = learner.state();
+  io::TensorFile file{state, {}};
+  file.tensors[0].second = file.tensors[0].second.clone();
+  file.tensors[0].second.view(-1)[2] = NAN;
+  EXPECT_THROW_WITH(
+      learner.load_state(file), "checkpoint: tensor 'embeddings' holds 1 NaN and 0 infinite");
+  file.tensors[0].second = state[0].second.to(torch::kFloat64);
+  EXPECT_THROW_WITH(
+      learner.load_state(file), "checkpoint: tensor 'embeddings' has dtype Double but the");
+}
+
+// The gradients Adam sees never exceed the threshold, and the first step's,
+// naturally far larger, is cut down to exactly it.
+TEST(Continual, GradClipBoundsTheGradientNorm) {
+  for (double clip : {0.0, 1e-3}) {
+    SCOPED_TRACE(clip);
+    test::seed_torch();
+    Mlp mlp(MlpOptions({6, 8, 2}));
+    auto gen = ChunkedGenerator(mlp->spec(), GeneratorOptions(4).hidden({16}).chunk_size(20));
+    ContinualLearner learner(
+        mlp, gen.ptr(), 2, 4, ContinualOptions().steps(20).lr(1e-2).grad_clip(clip));
+    std::vector<double> norms;
+    learner.train_task(0, blobs(0, 128), [&](const StepReport&) {
+      double sq = 0;
+      for (const auto& p : gen->parameters()) sq += p.grad().pow(2).sum().item<double>();
+      sq += learner.embeddings().grad().pow(2).sum().item<double>();
+      norms.push_back(std::sqrt(sq));
+    });
+    ASSERT_EQ(norms.size(), 20u);
+    if (clip == 0) {
+      EXPECT_GT(norms[0], 10 * 1e-3);
+      continue;
+    }
+    EXPECT_NEAR(norms[0], clip, 1e-3 * clip);
+    for (double n : norms) EXPECT_LE(n, clip * (1 + 1e-3));
+  }
 }
 
 }  // namespace

@@ -131,6 +131,42 @@ TEST(Experiment, IntervalReportsTheUniversalEmbedding) {
   EXPECT_TRUE(s.contains("mean_acc_universal"));
 }
 
+// The rules of the real schema: every number that must be positive, finite
+// or in a set says so, naming the key and the value.
+TEST(ExperimentConfig, RejectsValuesTheExperimentCannotUse) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"tasks=0", "config key 'tasks' must be >= 1, got 0"},
+      {"tasks=three", "config key 'tasks' must be an integer, got 'three'"},
+      {"seed=-1", "config key 'seed' must be >= 0, got -1"},
+      {"threads=-2", "config key 'threads' must be >= 0, got -2"},
+      {"optimizer.lr=0", "config key 'optimizer.lr' must be > 0, got 0"},
+      {"optimizer.lr=-1", "config key 'optimizer.lr' must be > 0, got -1"},
+      {"optimizer.lr=nan", "config key 'optimizer.lr' must be a finite number, got 'nan'"},
+      {"optimizer.lr=.inf", "config key 'optimizer.lr' must be a finite number, got '.inf'"},
+      {"optimizer.steps=1e3", "config key 'optimizer.steps' must be an integer, got '1e3'"},
+      {"optimizer.batch_size=0", "config key 'optimizer.batch_size' must be >= 1, got 0"},
+      {"optimizer.grad_clip=-1", "config key 'optimizer.grad_clip' must be >= 0, got -1"},
+      {"reg.beta=-0.5", "config key 'reg.beta' must be >= 0, got -0.5"},
+      {"interval.eps=0", "config key 'interval.eps' must be > 0, got 0"},
+      {"target.hidden=[16, 0]", "config key 'target.hidden[1]' must be >= 1, got 0"},
+      {"target.hidden=16", "config key 'target.hidden' must be a list of integers, got '16'"},
+      {"generator.chunk_size=-5", "config key 'generator.chunk_size' must be >= 1, got -5"},
+      {"embedding.dim=0", "config key 'embedding.dim' must be >= 1, got 0"},
+      {"method=ewc", "config key 'method' must be one of hypercl, interval, finetune, separate"},
+      {"data.sequence=rotated", "config key 'data.sequence' must be one of split, permuted"},
+      {"log.every=0", "config key 'log.every' must be >= 1, got 0"},
+      {"sed=1", "unknown key 'sed' (did you mean 'seed'?)"},
+      {"optimizer={lr: 1, momentum: 0.9}", "unknown key 'optimizer.momentum'"},
+      {"tasks=" + std::string(5000, '['), "nesting deeper than 8 levels"},
+  };
+  for (const auto& [text, message] : cases) {
+    SCOPED_TRACE(text);
+    EXPECT_THROW_WITH(
+        io::Config::resolve_text(continual_config_schema(), "", "test", {text}),
+        "override '" + text + "': " + message);
+  }
+}
+
 TEST(Experiment, BadInputIsNamedAndTouchesNothing) {
   const std::string dir = test::scratch_dir() + "/run";
   TrainOptions options;

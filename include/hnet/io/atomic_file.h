@@ -26,6 +26,18 @@ namespace hnet::io {
 ///   hnet::io::write_file_atomic("/tmp/run/model.safetensors", bytes);
 void write_file_atomic(const std::string& path, const std::string& bytes);
 
+/// Removes, from `folder`, the temporary files `<name>.tmp.<pid>.<n>` that
+/// `write_file_atomic` calls of processes no longer running left behind
+/// (a process killed mid-write cannot clean up). Returns how many it removed.
+///
+/// ensures: never touches other files, nor temporaries of running processes
+///          (a pid reused by a new process keeps its stale file: harmless);
+///          a missing or unreadable folder removes nothing.
+///
+/// Example:
+///   hnet::io::remove_stale_temporaries("/tmp/run");  // before resuming a run
+int remove_stale_temporaries(const std::string& folder);
+
 /// Returns the whole contents of the regular file at `path`.
 ///
 /// requires: `path` names a readable regular file of at most `max_bytes`.

@@ -66,8 +66,9 @@ std::string encode_safetensors(
 /// file name) starts every error message.
 ///
 /// Rejected, each with its own message: fewer than 8 bytes; header length 0,
-/// over 100 MB, or past the end of the input; header not UTF-8, not JSON, not
-/// an object, or with duplicate keys (at any depth); entries that are not
+/// over 100 MB, or past the end of the input; header not UTF-8, not JSON
+/// (or nested deeper than 64 levels), not an object, or with duplicate keys
+/// (at any depth); entries that are not
 /// objects, lack or add fields, have an unsupported dtype, a shape that is not
 /// a list of non-negative integers or whose byte size overflows int64,
 /// data_offsets that are not two integers with begin <= end, whose length
