@@ -142,11 +142,15 @@ YAML::Node parse_document(const std::string& text, const Source& src, int start_
     DepthCheck check(src, start_depth);
     std::istringstream in(text);
     YAML::Parser parser(in);
+    // Counting stops at two: yaml-cpp 0.7 turns a stray ',' after the first
+    // document into endless empty documents (jbeder/yaml-cpp#1040), so
+    // `"a",` would otherwise hang the reader.
     int documents = 0;
-    while (parser.HandleNextDocument(check)) ++documents;
+    while (documents < 2 && parser.HandleNextDocument(check)) ++documents;
     TORCH_CHECK(
-        documents <= 1, src.name, ": holds ", documents,
-        " YAML documents (separated by '---'); expected one");
+        documents <= 1, src.name,
+        ": holds more than one YAML document (a '---' line, or a ',', ']' or '}' outside any "
+        "list or map); expected one");
     return documents == 0 ? YAML::Node() : YAML::Load(text);
   } catch (const YAML::DeepRecursion& e) {
     // yaml-cpp's own guard (depth 2000) against stack exhaustion.
