@@ -7,7 +7,6 @@
 #include "hnet/generators/chunked_generator.h"
 #include "hnet/generators/full_generator.h"
 #include "hnet/generators/layerwise_generator.h"
-#include "hnet/generators/low_rank_generator.h"
 #include "hnet/targets/conv_net.h"
 #include "hnet/targets/mlp.h"
 #include "hnet/targets/module_adapter.h"
@@ -102,22 +101,6 @@ std::vector<TargetCase> small_targets() {
        [](int64_t n) {
          return torch::randn({n, 1, 16, 16});
        }},
-      {"PhmMlp",
-       [] {
-         return Mlp(MlpOptions({6, 4, 3}).activation(Activation::kTanh).phm(2)).ptr();
-       },
-       [](int64_t n) {
-         return torch::randn({n, 6});
-       }},
-      {"PhmConvNet",
-       [] {
-         return ConvNet(
-                    ConvNetOptions().image_size(16).channels({2, 4}).hidden(4).classes(3).phm(2))
-             .ptr();
-       },
-       [](int64_t n) {
-         return torch::randn({n, 1, 16, 16});
-       }},
       {"ResNet", [] { return ResNet(ResNetOptions().depth(8).width(2).classes(3)).ptr(); },
        [](int64_t n) {
          return torch::randn({n, 1, 8, 8});
@@ -147,8 +130,6 @@ std::vector<GeneratorCase> all_generators() {
       {"Full", [](auto spec, auto o) { return FullGenerator(spec, o).ptr(); }},
       {"Chunked", [](auto spec, auto o) { return ChunkedGenerator(spec, o).ptr(); }},
       {"Layerwise", [](auto spec, auto o) { return LayerwiseGenerator(spec, o).ptr(); }},
-      // Rank 1 fits every small target (Siren's last layer is [1, 5]).
-      {"LowRank", [](auto spec, auto o) { return LowRankGenerator(spec, o, 1).ptr(); }},
   };
 }
 
