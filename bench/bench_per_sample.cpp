@@ -1,12 +1,23 @@
 // Per-sample weights (batch 64, MLP 784-256-10, one weight set per input):
-// one batched forward vs a loop over the 64 weight sets.
+//
+// - batched / loop: the target alone on 64 given weight sets, in one batched
+//   forward or one forward per set. Both read the same 64 x 203,530 weights
+//   once, so this ratio is bounded by memory traffic, not by batching.
+// - gen_batched / gen_loop: what a data-conditioned hypernetwork does per
+//   mini-batch: a full generator (trunk 100, head of 203,530 outputs) makes
+//   each sample's weights from its 32-wide condition, then the target runs;
+//   one generator call for the 64 conditions (one product) or one per sample
+//   (64 matrix-vector products, each reading the whole head).
 
+#include "hnet/generators/full_generator.h"
 #include "support.h"
 
 namespace {
 
 const std::vector<int64_t> kSizes{784, 256, 10};
 constexpr int64_t kBatch = 64;
+constexpr int64_t kConditionDim = 32;
+const std::vector<int64_t> kTrunk{100};
 
 struct Fixture {
   hnet::Mlp target{hnet::MlpOptions(kSizes)};
@@ -33,8 +44,36 @@ void per_sample(benchmark::State& state, bool batched) {
   hnet::bench::report(state, kBatch, hnet::bench::mlp_flops(kSizes, kBatch));
 }
 
+void per_sample_generated(benchmark::State& state, bool batched) {
+  hnet::bench::set_threads(state.range(0));
+  torch::manual_seed(0);
+  static Fixture f;
+  static auto gen = hnet::FullGenerator(
+      f.target->spec(), hnet::GeneratorOptions(kConditionDim).hidden(kTrunk));
+  auto cond = torch::randn({kBatch, kConditionDim});
+  const auto& spec = f.target->spec();
+  torch::NoGradGuard no_grad;
+  auto run = [&] {
+    if (batched) {
+      benchmark::DoNotOptimize(f.target->forward(f.x, hnet::Weights(spec, gen->forward(cond))));
+      return;
+    }
+    for (int64_t b = 0; b < kBatch; ++b) {
+      auto flat = gen->forward(cond.narrow(0, b, 1))[0];
+      benchmark::DoNotOptimize(f.target->forward(f.x.narrow(0, b, 1), hnet::Weights(spec, flat)));
+    }
+  };
+  for (int i = 0; i < 3; ++i) run();
+  for (auto _ : state) run();
+  const double head = 2.0 * kBatch * kTrunk.back() * spec->numel();
+  const double trunk = 2.0 * kBatch * kConditionDim * kTrunk.back();
+  hnet::bench::report(state, kBatch, head + trunk + hnet::bench::mlp_flops(kSizes, kBatch));
+}
+
 }  // namespace
 
 BENCHMARK_CAPTURE(per_sample, batched, true)->Apply(hnet::bench::thread_args);
 BENCHMARK_CAPTURE(per_sample, loop, false)->Apply(hnet::bench::thread_args);
+BENCHMARK_CAPTURE(per_sample_generated, gen_batched, true)->Apply(hnet::bench::thread_args);
+BENCHMARK_CAPTURE(per_sample_generated, gen_loop, false)->Apply(hnet::bench::thread_args);
 BENCHMARK_MAIN();

@@ -142,9 +142,10 @@ def build_table(hnet, ref, hnet_cpu, ref_cpu, flops, threads):
             gen, plain = h.get((f"infer/hnet_b{b}", t)), h.get((f"infer/torchnn_b{b}", t))
             target(f"inference batch {b}: hnet / torch::nn time", t,
                    gen / plain if gen and plain else None, 1.1, "<=", f"infer/hnet_b{b}")
-        loop, batched = h.get(("per_sample/loop", t)), h.get(("per_sample/batched", t))
-        target("per-sample weights: loop / batched", t,
-               loop / batched if loop and batched else None, 5.0, ">=", "per_sample/batched")
+        for what, suffix in (("target only", ""), ("generated", "gen_")):
+            loop, batched = h.get((f"per_sample/{suffix}loop", t)), h.get((f"per_sample/{suffix}batched", t))
+            target(f"per-sample weights ({what}): loop / batched", t,
+                   loop / batched if loop and batched else None, 5.0, ">=", f"per_sample/{suffix}batched")
     return rows, targets, sgemm
 
 

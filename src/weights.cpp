@@ -16,15 +16,26 @@ Weights::Weights(std::shared_ptr<const Spec> spec, torch::Tensor flat)
   TORCH_CHECK(
       flat_.numel() == 0 || flat_.stride(-1) == 1,
       "Weights: flat tensor's last dimension must have stride 1, got ", flat_.stride(-1));
+  std::vector<int64_t> numels;
+  numels.reserve(spec_->size());
+  for (const auto& e : spec_->entries()) numels.push_back(e.numel);
+  auto slices = flat_.split_with_sizes(numels, -1);
+  views_.reserve(slices.size());
+  for (size_t i = 0; i < slices.size(); ++i) {
+    const auto& shape = (*spec_)[i].shape;
+    if (!batched()) {
+      views_.push_back(slices[i].view(shape));
+      continue;
+    }
+    std::vector<int64_t> batched_shape{flat_.size(0)};
+    batched_shape.insert(batched_shape.end(), shape.begin(), shape.end());
+    views_.push_back(slices[i].view(batched_shape));
+  }
 }
 
 torch::Tensor Weights::operator[](size_t i) const {
-  const SpecEntry& e = (*spec_)[i];
-  auto slice = flat_.narrow(-1, e.offset, e.numel);
-  if (!batched()) return slice.view(e.shape);
-  std::vector<int64_t> shape{flat_.size(0)};
-  shape.insert(shape.end(), e.shape.begin(), e.shape.end());
-  return slice.view(shape);
+  TORCH_CHECK(i < views_.size(), "Weights: entry ", i, " out of range (", views_.size(), ")");
+  return views_[i];
 }
 
 torch::Tensor Weights::operator[](const std::string& name) const {

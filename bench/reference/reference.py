@@ -186,6 +186,35 @@ def per_sample(batched):
     return run
 
 
+def per_sample_generated(batched):
+    """A data-conditioned full hypernetwork (condition 32, trunk 100) makes
+    each of 64 samples' MLP 784-256-10 weights, then the target runs: one
+    generator call for all samples, or one per sample."""
+    sizes, b = [784, 256, 10], 64
+    hnet = FullHnet(mlp_shapes(sizes), 32, [100])
+    x, cond = torch.randn(b, sizes[0]), torch.randn(b, 32)
+
+    def forward(xs, flat):  # flat [S, N]: one weight set per row of xs
+        h, offset = xs.unsqueeze(1), 0
+        for i in range(len(sizes) - 1):
+            n_w = sizes[i + 1] * sizes[i]
+            w = flat[:, offset : offset + n_w].unflatten(-1, (sizes[i + 1], sizes[i]))
+            bias = flat[:, offset + n_w : offset + n_w + sizes[i + 1]]
+            offset += n_w + sizes[i + 1]
+            h = torch.baddbmm(bias.unsqueeze(1), h, w.transpose(1, 2))
+            if i + 2 < len(sizes):
+                h = F.relu(h)
+        return h.squeeze(1)
+
+    def run():
+        with torch.no_grad():
+            if batched:
+                return forward(x, hnet(cond))
+            return [mlp_forward(x[s : s + 1], hnet(cond[s : s + 1])[0], sizes) for s in range(b)]
+
+    return run
+
+
 def sgemm():
     a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
     c = torch.empty(1024, 1024)
@@ -206,6 +235,8 @@ def cases():
         out[f"infer/torchnn_b{b}"] = lambda b=b: infer(b, False)
     out["per_sample/batched"] = lambda: per_sample(True)
     out["per_sample/loop"] = lambda: per_sample(False)
+    out["per_sample/gen_batched"] = lambda: per_sample_generated(True)
+    out["per_sample/gen_loop"] = lambda: per_sample_generated(False)
     out["sgemm/torch_mm"] = sgemm
     return out
 

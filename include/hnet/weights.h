@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "hnet/spec.h"
 
@@ -15,8 +16,11 @@ namespace hnet {
 ///
 /// `flat` is either [N] (one weight set) or [B, N] (B weight sets, e.g. one
 /// per input sample or per group of samples), with N = spec.numel(). Views
-/// are `narrow(...).view(...)` of `flat`: no copies, so gradients flow back
-/// to whatever produced `flat` (a generator).
+/// come from one `split_with_sizes` of `flat` (then `view`): no copies, so
+/// gradients flow back to whatever produced `flat` (a generator), and in one
+/// pass: the split's backward writes all entries' gradients into one tensor,
+/// where a `narrow` per entry would zero-fill and add a full-size gradient
+/// for each entry.
 ///
 /// Example:
 ///   Weights w(spec, generator(cond));   // cond [1, c] -> flat [1, N]
@@ -58,6 +62,7 @@ class Weights {
  private:
   std::shared_ptr<const Spec> spec_;
   torch::Tensor flat_;
+  std::vector<torch::Tensor> views_;  // one per spec entry
 };
 
 }  // namespace hnet

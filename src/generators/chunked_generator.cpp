@@ -1,6 +1,7 @@
 #include "hnet/generators/chunked_generator.h"
 
 #include "hnet/generators/full_generator.h"
+#include "hnet/kernels/head.h"
 #include "hnet/kernels/linear.h"
 
 namespace hnet {
@@ -68,7 +69,11 @@ Interval ChunkedGeneratorImpl::forward_interval(const Interval& cond) {
 }
 
 torch::Tensor ChunkedGeneratorImpl::forward(const torch::Tensor& cond) {
-  return output->forward(raw(cond));
+  // output->forward(raw(cond)), fused.
+  check_condition(cond, options.condition_dim(), "ChunkedGenerator");
+  return kernels::affine_head(
+      trunk->forward_pairs(cond, chunk_embeddings), head->weight, head->bias, output->scale,
+      output->base(), cond.size(0));
 }
 
 }  // namespace hnet

@@ -1,5 +1,6 @@
 #include "hnet/generators/full_generator.h"
 
+#include "hnet/kernels/head.h"
 #include "hnet/kernels/linear.h"
 
 namespace hnet {
@@ -50,7 +51,10 @@ Interval FullGeneratorImpl::forward_interval(const Interval& cond) {
 }
 
 torch::Tensor FullGeneratorImpl::forward(const torch::Tensor& cond) {
-  return output->forward(raw(cond));
+  // output->forward(raw(cond)), fused.
+  check_condition(cond, options.condition_dim(), "FullGenerator");
+  return kernels::affine_head(
+      trunk->forward(cond), head->weight, head->bias, output->scale, output->base(), cond.size(0));
 }
 
 }  // namespace hnet

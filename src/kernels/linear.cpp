@@ -7,10 +7,11 @@
 #include <cstdlib>
 #include <cstring>
 
-namespace hnet::kernels {
-namespace {
+#include "sgemm.h"
 
-// Row-major C[M, N] = op(A) op(B) (+ C when accumulate).
+namespace hnet::kernels {
+namespace detail {
+
 void sgemm(
     bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, const float* b,
     float* c, bool accumulate) {
@@ -25,6 +26,13 @@ void sgemm(
 bool eligible(const torch::Tensor& t) {
   return t.device().is_cpu() && t.scalar_type() == torch::kFloat && t.is_contiguous();
 }
+
+}  // namespace detail
+
+namespace {
+
+using detail::eligible;
+using detail::sgemm;
 
 // y = x w^T on oneDNN, forward and backward. The bias is added outside:
 // custom autograd functions do not take undefined tensors.

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "hnet/finite.h"
+#include "hnet/kernels/distance.h"
 #include "hnet/testing/fault_injection.h"
 
 namespace hnet {
@@ -113,11 +114,26 @@ void ContinualLearner::take_snapshot(int64_t t) {
   }
 }
 
+namespace {
+
+// The snapshot's rows `rows`; the snapshot itself (no copy) when they are all
+// of it in order.
+torch::Tensor snapshot_rows(const torch::Tensor& snapshot, const torch::Tensor& rows) {
+  if (rows.numel() == snapshot.size(0) &&
+      rows.equal(torch::arange(snapshot.size(0), rows.options()))) {
+    return snapshot;
+  }
+  return snapshot.index_select(0, rows);
+}
+
+}  // namespace
+
 torch::Tensor ContinualLearner::penalty(
     const torch::Tensor& rows, const torch::Tensor& center, const torch::Tensor& radius) {
-  auto sq = [](const torch::Tensor& a, const torch::Tensor& b) { return (a - b).pow(2).sum(); };
-  auto p = sq(center, snapshot_center_.index_select(0, rows));
-  if (radius.defined()) p = p + sq(radius, snapshot_radius_.index_select(0, rows));
+  auto p = kernels::squared_distance(center, snapshot_rows(snapshot_center_, rows));
+  if (radius.defined()) {
+    p = p + kernels::squared_distance(radius, snapshot_rows(snapshot_radius_, rows));
+  }
   return p * (options_.beta() / rows.size(0));
 }
 

@@ -42,7 +42,7 @@ torch::Tensor OutputParametrizationImpl::forward(const torch::Tensor& raw) {
       raw.dim() == 2 && raw.size(1) == spec->numel(),
       "OutputParametrization: raw outputs must be [B, ", spec->numel(), "], got ",
       shape_str(raw.sizes()));
-  return torch::addcmul(theta0.defined() ? theta0 : mean, scale, raw);
+  return torch::addcmul(base(), scale, raw);
 }
 
 Interval OutputParametrizationImpl::forward_interval(const Interval& raw) {

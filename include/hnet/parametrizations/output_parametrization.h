@@ -62,6 +62,12 @@ class OutputParametrizationImpl : public torch::nn::Cloneable<OutputParametrizat
   void reset_parameters();
   void pretty_print(std::ostream& stream) const override;
   torch::Tensor forward(const torch::Tensor& raw);
+  /// The vector the scaled raw outputs are added to: theta0 (kMip) or mean.
+  /// forward(raw) = base() + scale * raw, which generators may compute fused
+  /// with their head (kernels::affine_head).
+  const torch::Tensor& base() const {
+    return theta0.defined() ? theta0 : mean;
+  }
   /// The same map on an interval of raw outputs (scale >= 0, so exact).
   Interval forward_interval(const Interval& raw);
 

@@ -1,0 +1,27 @@
+#pragma once
+/// \file
+/// A generator's output layer fused with its output parametrization: the
+/// head product, the head bias, the cut of the chunk grid to the target's
+/// size and the element-wise map `base + scale * raw`, in one product and one
+/// element-wise pass forward (two backward), instead of the five passes the
+/// composed operators make over the [B, N] outputs (which for a large target
+/// cost as much as the product itself).
+
+#include <torch/types.h>
+
+namespace hnet::kernels {
+
+/// out[b, n] = base[n] + scale[n] * raw[b, n], where raw is (x w^T + bias)
+/// [B * K, C] read as [B, K * C] and cut to its first N columns.
+///
+/// x: [B * K, H] (K head rows per condition: chunks, or 1 for a full head);
+/// w: [C, H]; bias: [C]; scale: [N] (a constant); base: [N] (a constant or a
+/// learned vector such as MIP's theta0); requires N <= K * C. Returns [B, N],
+/// contiguous, differentiable in x, w, bias and base. Runs on dnnl_sgemm for
+/// contiguous float32 CPU tensors (see linear.h) and composes LibTorch
+/// operators otherwise.
+torch::Tensor affine_head(
+    const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& bias,
+    const torch::Tensor& scale, const torch::Tensor& base, int64_t batch);
+
+}  // namespace hnet::kernels
