@@ -48,8 +48,8 @@ void per_sample_generated(benchmark::State& state, bool batched) {
   hnet::bench::set_threads(state.range(0));
   torch::manual_seed(0);
   static Fixture f;
-  static auto gen = hnet::FullGenerator(
-      f.target->spec(), hnet::GeneratorOptions(kConditionDim).hidden(kTrunk));
+  static auto gen =
+      hnet::FullGenerator(f.target->spec(), hnet::GeneratorOptions(kConditionDim).hidden(kTrunk));
   auto cond = torch::randn({kBatch, kConditionDim});
   const auto& spec = f.target->spec();
   torch::NoGradGuard no_grad;

@@ -76,4 +76,12 @@ torch::Tensor ChunkedGeneratorImpl::forward(const torch::Tensor& cond) {
       output->base(), cond.size(0));
 }
 
+torch::Tensor ChunkedGeneratorImpl::squared_distance(
+    const torch::Tensor& cond, const torch::Tensor& target) {
+  check_condition(cond, options.condition_dim(), "ChunkedGenerator");
+  return kernels::affine_head_squared_distance(
+      trunk->forward_pairs(cond, chunk_embeddings), head->weight, head->bias, output->scale,
+      output->base(), cond.size(0), target);
+}
+
 }  // namespace hnet

@@ -57,4 +57,12 @@ torch::Tensor FullGeneratorImpl::forward(const torch::Tensor& cond) {
       trunk->forward(cond), head->weight, head->bias, output->scale, output->base(), cond.size(0));
 }
 
+torch::Tensor FullGeneratorImpl::squared_distance(
+    const torch::Tensor& cond, const torch::Tensor& target) {
+  check_condition(cond, options.condition_dim(), "FullGenerator");
+  return kernels::affine_head_squared_distance(
+      trunk->forward(cond), head->weight, head->bias, output->scale, output->base(), cond.size(0),
+      target);
+}
+
 }  // namespace hnet

@@ -2,10 +2,17 @@
 
 #include <cmath>
 
+#include "hnet/kernels/distance.h"
+
 namespace hnet {
 
 Interval WeightGenerator::forward_interval(const Interval&) {
   TORCH_CHECK(false, "this generator does not support interval propagation (use full or chunked)");
+}
+
+torch::Tensor WeightGenerator::squared_distance(
+    const torch::Tensor& cond, const torch::Tensor& target) {
+  return kernels::squared_distance(forward(cond), target);
 }
 
 }  // namespace hnet

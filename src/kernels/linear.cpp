@@ -13,14 +13,20 @@ namespace hnet::kernels {
 namespace detail {
 
 void sgemm(
+    bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+    int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  const auto status = dnnl_sgemm(
+      trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  TORCH_CHECK(status == dnnl_success, "dnnl_sgemm failed with status ", static_cast<int>(status));
+}
+
+void sgemm(
     bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, const float* b,
     float* c, bool accumulate) {
-  if (m == 0 || n == 0) return;
-  const int64_t lda = trans_a ? m : k, ldb = trans_b ? k : n;
-  const auto status = dnnl_sgemm(
-      trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, 1.0f, a, lda, b, ldb,
+  sgemm(
+      trans_a, trans_b, m, n, k, 1.0f, a, trans_a ? m : k, b, trans_b ? k : n,
       accumulate ? 1.0f : 0.0f, c, n);
-  TORCH_CHECK(status == dnnl_success, "dnnl_sgemm failed with status ", static_cast<int>(status));
 }
 
 bool eligible(const torch::Tensor& t) {

@@ -145,7 +145,9 @@ torch::Tensor ContinualLearner::regularizer(int64_t t, const torch::Tensor& rows
     auto iv = generator_->forward_interval({prev, embedding_radius(prev, 1.0)});
     return penalty(rows, iv.center, iv.radius);
   }
-  return penalty(rows, generator_->forward(prev), {});
+  // All regularised tasks in one generator call, fused with the distance.
+  return generator_->squared_distance(prev, snapshot_rows(snapshot_center_, rows)) *
+         (options_.beta() / rows.size(0));
 }
 
 torch::Tensor ContinualLearner::task_loss(
@@ -163,8 +165,7 @@ torch::Tensor ContinualLearner::task_loss(
   // radius and the worst case's weight ramp up over the first half of the
   // task, so the centre learns before the interval has to hold.
   const double ramp = std::min(1.0, 2 * progress);
-  auto flat =
-      generator_->forward_interval({e, embedding_radius(e, ramp)});
+  auto flat = generator_->forward_interval({e, embedding_radius(e, ramp)});
   auto logits = target_->forward_interval(x, {flat.center[0], flat.radius[0]});
   const double kappa = 1 - ramp * (1 - options_.interval_kappa());
   return kappa * centre_loss + (1 - kappa) * worst_case_cross_entropy(logits, y);
@@ -266,20 +267,11 @@ void ContinualLearner::train_task(
       const int64_t k = options_.reg_subset() > 0 ? std::min(options_.reg_subset(), t) : t;
       auto rows =
           k == t ? torch::arange(t) : torch::randperm(t, batch_rng, torch::kLong).narrow(0, 0, k);
-      if (options_.method() == ContinualMethod::kHypercl) {
-        // The current task and the regularised ones in one generator call.
-        auto conds = torch::cat(
-            {embeddings_.narrow(0, t, 1), embedding_rows(t).detach().index_select(0, rows)});
-        // split, not select / narrow: their backward passes would each
-        // zero-fill a full [k + 1, N] gradient and then add the two.
-        auto parts = generator_->forward(conds).split_with_sizes({1, k});
-        loss = torch::nn::functional::cross_entropy(
-            target_->forward(x, Weights(target_->spec(), parts[0].squeeze(0))), y);
-        reg = penalty(rows, parts[1], {});
-      } else {
-        loss = task_loss(t, x, y, static_cast<double>(step) / options_.steps());
-        reg = regularizer(t, rows);
-      }
+      // The current task's weights in one generator call, all regularised
+      // tasks in another (fused with the distance to the snapshot): no
+      // [k + 1, N] output to split and concatenate again in backward.
+      loss = task_loss(t, x, y, static_cast<double>(step) / options_.steps());
+      reg = regularizer(t, rows);
     } else {
       loss = task_loss(t, x, y, static_cast<double>(step) / options_.steps());
     }

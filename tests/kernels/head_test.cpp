@@ -10,6 +10,7 @@ namespace {
 
 struct HeadCase {
   int64_t batch, heads_per_set, hidden, chunk, n;
+  int64_t segments;  // runs of constant scale and base, as a Spec's entries give; 0: per element
   bool learned_base;
 };
 
@@ -19,18 +20,46 @@ torch::Tensor composed(
   return base + scale * torch::linear(x, w, b).view({batch, -1}).narrow(1, 0, n);
 }
 
+// Values constant on `segments` random runs (like per-entry scales), or per element.
+torch::Tensor piecewise(int64_t n, int64_t segments, const std::function<float()>& draw) {
+  auto out = torch::empty({n});
+  if (segments == 0) {
+    for (int64_t i = 0; i < n; ++i) out[i] = draw();
+    return out;
+  }
+  auto cuts = std::get<0>(torch::randperm(n - 1).narrow(0, 0, segments - 1).add(1).sort());
+  int64_t begin = 0;
+  for (int64_t s = 0; s < segments; ++s) {
+    const int64_t end = s + 1 < segments ? cuts[s].item<int64_t>() : n;
+    out.narrow(0, begin, end - begin).fill_(draw());
+    begin = end;
+  }
+  return out;
+}
+
 TEST(KernelsAffineHead, MatchesComposedOperatorsWithGradients) {
   test::seed_torch();
-  // Chunk grids cut short (n < K * C) and exact, one and several sets, a
-  // constant base (direct) and a learned one (MIP's theta0); K = 1 is a full head.
-  for (const HeadCase& c : {HeadCase{1, 7, 13, 11, 70, false}, HeadCase{3, 7, 13, 11, 77, true},
-                            HeadCase{4, 1, 9, 50, 50, true}, HeadCase{2, 5, 6, 8, 33, false}}) {
-    SCOPED_TRACE(::testing::Message() << "batch " << c.batch << " n " << c.n);
+  auto uniform = [] { return 0.5f + torch::rand({1}).item<float>(); };
+  auto zero_or_one = [] { return static_cast<float>(torch::randint(2, {1}).item<int64_t>()); };
+  // Chunk grids cut short (n < K * C) and exact, entries straddling chunks or
+  // holding many, one and several sets, a constant base of zeros and ones
+  // (direct) and a learned one (MIP's theta0), a full head (K = 1), a head too
+  // wide for the bias column (C * H > 2^22) and a per-element scale (one run
+  // per value, and more runs than the fast path takes).
+  for (const HeadCase& c :
+       {HeadCase{1, 7, 13, 11, 70, 3, false}, HeadCase{3, 7, 13, 11, 77, 5, true},
+        HeadCase{4, 1, 9, 50, 50, 4, true}, HeadCase{2, 5, 6, 8, 33, 0, false},
+        HeadCase{5, 40, 10, 16, 637, 6, false}, HeadCase{3, 1, 90, 50000, 50000, 6, false},
+        HeadCase{2, 1, 90, 50000, 49990, 3, true}, HeadCase{2, 3, 8, 3000, 9000, 0, false}}) {
+    SCOPED_TRACE(
+        ::testing::Message() << "batch " << c.batch << " K " << c.heads_per_set << " C " << c.chunk
+                             << " n " << c.n);
     auto x = torch::randn({c.batch * c.heads_per_set, c.hidden}, torch::requires_grad());
     auto w = torch::randn({c.chunk, c.hidden}, torch::requires_grad());
     auto b = torch::randn({c.chunk}, torch::requires_grad());
-    auto scale = torch::rand({c.n}) + 0.5;
-    auto base = torch::randn({c.n}).requires_grad_(c.learned_base);
+    auto scale = piecewise(c.n, c.segments, uniform);
+    auto base = c.learned_base ? torch::randn({c.n}).requires_grad_()
+                               : piecewise(c.n, c.segments, zero_or_one);
     auto r = torch::randn({c.batch, c.n});
 
     auto y = kernels::affine_head(x, w, b, scale, base, c.batch);
@@ -44,14 +73,60 @@ TEST(KernelsAffineHead, MatchesComposedOperatorsWithGradients) {
     auto expected = composed(x2, w2, b2, scale, base2, c.batch, c.n);
     (expected * r).sum().backward();
 
+    // float32 sums of up to a few thousand terms.
     EXPECT_TRUE(torch::allclose(y, expected, 1e-4, 1e-4));
-    EXPECT_TRUE(torch::allclose(x.grad(), x2.grad(), 1e-4, 1e-4));
-    EXPECT_TRUE(torch::allclose(w.grad(), w2.grad(), 1e-4, 1e-4));
-    EXPECT_TRUE(torch::allclose(b.grad(), b2.grad(), 1e-4, 1e-4));
+    EXPECT_TRUE(torch::allclose(x.grad(), x2.grad(), 1e-4, 1e-3));
+    EXPECT_TRUE(torch::allclose(w.grad(), w2.grad(), 1e-4, 1e-3));
+    EXPECT_TRUE(torch::allclose(b.grad(), b2.grad(), 1e-4, 1e-3));
     if (c.learned_base) {
       EXPECT_TRUE(torch::allclose(base.grad(), base2.grad(), 1e-5, 1e-5));
     }
   }
+}
+
+TEST(KernelsAffineHead, SquaredDistanceMatchesComposedOperatorsWithGradients) {
+  test::seed_torch();
+  auto uniform = [] { return 0.5f + torch::rand({1}).item<float>(); };
+  for (const HeadCase& c :
+       {HeadCase{3, 7, 13, 11, 77, 5, true}, HeadCase{4, 40, 10, 16, 637, 6, false},
+        HeadCase{2, 1, 90, 50000, 49990, 3, false}}) {
+    SCOPED_TRACE(::testing::Message() << "batch " << c.batch << " C " << c.chunk);
+    auto x = torch::randn({c.batch * c.heads_per_set, c.hidden}, torch::requires_grad());
+    auto w = torch::randn({c.chunk, c.hidden}, torch::requires_grad());
+    auto b = torch::randn({c.chunk}, torch::requires_grad());
+    auto scale = piecewise(c.n, c.segments, uniform);
+    auto base = torch::randn({c.n}).requires_grad_(c.learned_base);
+    auto target = torch::randn({c.batch, c.n});
+
+    auto d = kernels::affine_head_squared_distance(x, w, b, scale, base, c.batch, target);
+    EXPECT_EQ(d.dim(), 0);
+    (d * 0.3).backward();
+    auto x2 = x.detach().requires_grad_(), w2 = w.detach().requires_grad_();
+    auto b2 = b.detach().requires_grad_();
+    auto base2 = base.detach().requires_grad_(c.learned_base);
+    auto expected = (composed(x2, w2, b2, scale, base2, c.batch, c.n) - target).pow(2).sum();
+    (expected * 0.3).backward();
+
+    EXPECT_NEAR(d.item<double>(), expected.item<double>(), 1e-5 * expected.item<double>());
+    EXPECT_TRUE(torch::allclose(x.grad(), x2.grad(), 1e-4, 1e-2));
+    EXPECT_TRUE(torch::allclose(w.grad(), w2.grad(), 1e-4, 1e-2));
+    EXPECT_TRUE(torch::allclose(b.grad(), b2.grad(), 1e-4, 1e-2));
+    if (c.learned_base) {
+      EXPECT_TRUE(torch::allclose(base.grad(), base2.grad(), 1e-4, 1e-4));
+    }
+  }
+}
+
+TEST(KernelsAffineHead, SeesAChangedScale) {
+  // The per-run plan is cached; an in-place change of the scale (a loaded
+  // checkpoint) must be seen.
+  auto x = torch::randn({4, 5}), w = torch::randn({6, 5}), b = torch::randn({6});
+  auto scale = torch::ones({20}), base = torch::zeros({20});
+  auto before = kernels::affine_head(x, w, b, scale, base, 1);
+  scale.narrow(0, 0, 10).mul_(3);
+  auto after = kernels::affine_head(x, w, b, scale, base, 1);
+  EXPECT_TRUE(torch::allclose(after, composed(x, w, b, scale, base, 1, 20), 1e-5, 1e-5));
+  EXPECT_TRUE(torch::allclose(after.narrow(1, 0, 10), before.narrow(1, 0, 10) * 3, 1e-5, 1e-5));
 }
 
 TEST(KernelsAffineHead, FallsBackForDoubles) {

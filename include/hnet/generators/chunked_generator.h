@@ -35,6 +35,8 @@ class ChunkedGeneratorImpl : public torch::nn::Cloneable<ChunkedGeneratorImpl>,
     return *this;
   }
   torch::Tensor forward(const torch::Tensor& cond) override;
+  /// Fused with the head (kernels::affine_head_squared_distance).
+  torch::Tensor squared_distance(const torch::Tensor& cond, const torch::Tensor& target) override;
   /// The head's raw outputs before the output parametrization, [B, N].
   torch::Tensor raw(const torch::Tensor& cond);
   Interval forward_interval(const Interval& cond) override;

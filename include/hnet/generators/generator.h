@@ -55,6 +55,11 @@ class WeightGenerator {
   /// [B, condition_dim] -> an interval of flat weights [B, N] containing
   /// forward(c) for every c in it. Generators that do not support it throw.
   virtual Interval forward_interval(const Interval& cond);
+  /// sum((forward(cond) - target)^2), differentiable with respect to the
+  /// generator's parameters: the output regulariser of continual learning.
+  /// target: [B, N], a constant (no gradient). Generators may fuse it with
+  /// their output layer; the default composes forward and the distance.
+  virtual torch::Tensor squared_distance(const torch::Tensor& cond, const torch::Tensor& target);
 };
 
 }  // namespace hnet

@@ -24,4 +24,14 @@ torch::Tensor affine_head(
     const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& bias,
     const torch::Tensor& scale, const torch::Tensor& base, int64_t batch);
 
+/// squared_distance(affine_head(x, w, bias, scale, base, batch), target)
+/// without materialising the output twice: the difference is formed where
+/// the output is written, and the backward products read it directly (an
+/// output regulariser in two passes over [B, N] instead of about eight).
+/// target: [B, N], a constant.
+torch::Tensor affine_head_squared_distance(
+    const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& bias,
+    const torch::Tensor& scale, const torch::Tensor& base, int64_t batch,
+    const torch::Tensor& target);
+
 }  // namespace hnet::kernels

@@ -128,8 +128,9 @@ class ContinualLearner {
  private:
   torch::Tensor embedding_rows(int64_t count);
   torch::Tensor embedding_radius(const torch::Tensor& e, double scale) const;
-  /// beta / |rows| * sum of squared distances of generator outputs for the
-  /// embeddings `rows` (centre, and radius for kInterval) to the snapshot.
+  /// kInterval: beta / |rows| * sum of squared distances of the centres and
+  /// radii of the generator's output intervals for the embeddings `rows` to
+  /// the snapshot (kHypercl goes through WeightGenerator::squared_distance).
   torch::Tensor penalty(
       const torch::Tensor& rows, const torch::Tensor& center, const torch::Tensor& radius);
   /// progress: fraction of the task's steps done (ramps the interval in).
