@@ -25,55 +25,54 @@ struct Fixture {
   hnet::Weights w{target->spec(), torch::randn({kBatch, target->spec()->numel()}) * 0.05};
 };
 
-void per_sample(benchmark::State& state, bool batched) {
-  hnet::bench::set_threads(state.range(0));
-  torch::manual_seed(0);
-  Fixture f;
-  torch::NoGradGuard no_grad;
-  auto run = [&] {
-    if (batched) {
-      benchmark::DoNotOptimize(f.target->forward(f.x, f.w));
-      return;
-    }
-    for (int64_t b = 0; b < kBatch; ++b) {
-      benchmark::DoNotOptimize(f.target->forward(f.x.narrow(0, b, 1), f.w.select(b)));
-    }
-  };
-  for (int i = 0; i < 3; ++i) run();
-  for (auto _ : state) run();
-  hnet::bench::report(state, kBatch, hnet::bench::mlp_flops(kSizes, kBatch));
+// The target alone on the fixture's given weight sets.
+void run_given(Fixture& f, bool batched) {
+  if (batched) {
+    benchmark::DoNotOptimize(f.target->forward(f.x, f.w));
+    return;
+  }
+  for (int64_t b = 0; b < kBatch; ++b) {
+    benchmark::DoNotOptimize(f.target->forward(f.x.narrow(0, b, 1), f.w.select(b)));
+  }
 }
 
-void per_sample_generated(benchmark::State& state, bool batched) {
+// Each sample's weights generated from its condition, then the target.
+void run_generated(
+    Fixture& f, hnet::WeightGenerator& gen, const torch::Tensor& cond, bool batched) {
+  const auto& spec = f.target->spec();
+  if (batched) {
+    benchmark::DoNotOptimize(f.target->forward(f.x, hnet::Weights(spec, gen.forward(cond))));
+    return;
+  }
+  for (int64_t b = 0; b < kBatch; ++b) {
+    auto flat = gen.forward(cond.narrow(0, b, 1))[0];
+    benchmark::DoNotOptimize(f.target->forward(f.x.narrow(0, b, 1), hnet::Weights(spec, flat)));
+  }
+}
+
+void per_sample(benchmark::State& state, bool batched, bool generated) {
   hnet::bench::set_threads(state.range(0));
   torch::manual_seed(0);
   static Fixture f;
   static auto gen =
       hnet::FullGenerator(f.target->spec(), hnet::GeneratorOptions(kConditionDim).hidden(kTrunk));
-  auto cond = torch::randn({kBatch, kConditionDim});
-  const auto& spec = f.target->spec();
+  const auto cond = torch::randn({kBatch, kConditionDim});
   torch::NoGradGuard no_grad;
-  auto run = [&] {
-    if (batched) {
-      benchmark::DoNotOptimize(f.target->forward(f.x, hnet::Weights(spec, gen->forward(cond))));
-      return;
-    }
-    for (int64_t b = 0; b < kBatch; ++b) {
-      auto flat = gen->forward(cond.narrow(0, b, 1))[0];
-      benchmark::DoNotOptimize(f.target->forward(f.x.narrow(0, b, 1), hnet::Weights(spec, flat)));
-    }
-  };
+  auto run = [&] { generated ? run_generated(f, *gen, cond, batched) : run_given(f, batched); };
   for (int i = 0; i < 3; ++i) run();
   for (auto _ : state) run();
-  const double head = 2.0 * kBatch * kTrunk.back() * spec->numel();
-  const double trunk = 2.0 * kBatch * kConditionDim * kTrunk.back();
-  hnet::bench::report(state, kBatch, head + trunk + hnet::bench::mlp_flops(kSizes, kBatch));
+  double flops = hnet::bench::mlp_flops(kSizes, kBatch);
+  if (generated) {
+    flops +=
+        2.0 * kBatch * (kConditionDim * kTrunk.back() + kTrunk.back() * f.target->spec()->numel());
+  }
+  hnet::bench::report(state, kBatch, flops);
 }
 
 }  // namespace
 
-BENCHMARK_CAPTURE(per_sample, batched, true)->Apply(hnet::bench::thread_args);
-BENCHMARK_CAPTURE(per_sample, loop, false)->Apply(hnet::bench::thread_args);
-BENCHMARK_CAPTURE(per_sample_generated, gen_batched, true)->Apply(hnet::bench::thread_args);
-BENCHMARK_CAPTURE(per_sample_generated, gen_loop, false)->Apply(hnet::bench::thread_args);
+BENCHMARK_CAPTURE(per_sample, batched, true, false)->Apply(hnet::bench::thread_args);
+BENCHMARK_CAPTURE(per_sample, loop, false, false)->Apply(hnet::bench::thread_args);
+BENCHMARK_CAPTURE(per_sample, gen_batched, true, true)->Apply(hnet::bench::thread_args);
+BENCHMARK_CAPTURE(per_sample, gen_loop, false, true)->Apply(hnet::bench::thread_args);
 BENCHMARK_MAIN();

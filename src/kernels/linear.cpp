@@ -92,6 +92,17 @@ torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w, const torch
       (b.defined() && !eligible(b)) || x.size(1) != w.size(1) || x.numel() == 0) {
     return at::linear(x, w, b);
   }
+  const bool tracked = torch::GradMode::is_enabled() && (x.requires_grad() || w.requires_grad() ||
+                                                         (b.defined() && b.requires_grad()));
+  if (!tracked) {
+    // Inference: no autograd node; the bias is the product's initial value.
+    auto y = b.defined() ? b.expand({x.size(0), w.size(0)}).contiguous()
+                         : at::empty({x.size(0), w.size(0)}, x.options());
+    sgemm(
+        false, true, x.size(0), w.size(0), x.size(1), x.data_ptr<float>(), w.data_ptr<float>(),
+        y.data_ptr<float>(), b.defined());
+    return y;
+  }
   auto y = SgemmProduct::apply(x, w);
   return b.defined() ? y + b : y;
 }

@@ -32,6 +32,20 @@ TEST(KernelsLinear, MatchesAtLinearWithGradients) {
   }
 }
 
+TEST(KernelsLinear, InferencePathMatchesAtLinear) {
+  test::seed_torch();
+  auto x = torch::randn({5, 17}), w = torch::randn({9, 17}), b = torch::randn({9});
+  for (bool no_grad : {true, false}) {
+    // Without gradients tracked (no_grad, or no input needing one) no autograd node is made.
+    c10::optional<torch::NoGradGuard> guard;
+    if (no_grad) guard.emplace();
+    auto y = kernels::linear(x, w, b);
+    EXPECT_FALSE(y.requires_grad());
+    EXPECT_TRUE(torch::allclose(y, torch::linear(x, w, b), 1e-5, 1e-5));
+    EXPECT_TRUE(torch::allclose(kernels::linear(x, w, {}), torch::linear(x, w), 1e-5, 1e-5));
+  }
+}
+
 TEST(KernelsLinear, FallsBackForOtherDtypesAndLayouts) {
   auto x = torch::randn({4, 3}, torch::kDouble);
   auto w = torch::randn({2, 3}, torch::kDouble);
