@@ -130,6 +130,14 @@ torch::Tensor composed(
   return at::addcmul(base, scale, raw);
 }
 
+// `batch` copies of `v` [N] as new memory [batch, N]. Not expand().contiguous(),
+// which for batch 1 returns a view of `v` that the products would write into.
+torch::Tensor rows_of(const torch::Tensor& v, int64_t batch) {
+  auto out = at::empty({batch, v.size(0)}, v.options());
+  out.copy_(v.expand({batch, v.size(0)}));
+  return out;
+}
+
 // The head's bias tiled over the chunk grid and cut to [N].
 torch::Tensor tiled(const torch::Tensor& bias, int64_t chunks, int64_t n) {
   return bias.repeat({chunks}).narrow(0, 0, n);
@@ -184,9 +192,9 @@ torch::Tensor head_forward(
   const bool learned_base = base.requires_grad();
   torch::Tensor out;
   if (!o.column) {
-    out = at::addcmul(base, scale, tiled(bias, k, n)).expand({batch, n}).contiguous();
+    out = rows_of(at::addcmul(base, scale, tiled(bias, k, n)), batch);
   } else if (learned_base) {
-    out = base.expand({batch, n}).contiguous();
+    out = rows_of(base, batch);
   } else {
     out = at::empty({batch, n}, o.xa.options());
   }

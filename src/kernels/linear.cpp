@@ -96,8 +96,9 @@ torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w, const torch
                                                          (b.defined() && b.requires_grad()));
   if (!tracked) {
     // Inference: no autograd node; the bias is the product's initial value.
-    auto y = b.defined() ? b.expand({x.size(0), w.size(0)}).contiguous()
-                         : at::empty({x.size(0), w.size(0)}, x.options());
+    // New memory: for one row, expand().contiguous() would be a view of b.
+    auto y = at::empty({x.size(0), w.size(0)}, x.options());
+    if (b.defined()) y.copy_(b.expand({x.size(0), w.size(0)}));
     sgemm(
         false, true, x.size(0), w.size(0), x.size(1), x.data_ptr<float>(), w.data_ptr<float>(),
         y.data_ptr<float>(), b.defined());

@@ -33,6 +33,33 @@ TEST_P(GeneratorTarget, GeneratesWeightsThatTrainTheTarget) {
   EXPECT_GT(cond.grad().abs().sum().item<double>(), 0);
 }
 
+// Inference (no gradient, one condition, then the target on one input)
+// leaves every parameter and buffer as it was and repeats exactly: the fast
+// paths write only into memory of their own.
+TEST_P(GeneratorTarget, InferenceChangesNothing) {
+  const auto& [gen_case, target_case] = GetParam();
+  test::seed_torch();
+  auto target = target_case.make();
+  auto gen =
+      gen_case.make(target->spec(), GeneratorOptions(5).hidden({8}).chunk_size(7).embedding_dim(3));
+  std::vector<torch::Tensor> before;
+  for (const auto& p : gen->as_module().parameters()) before.push_back(p.detach().clone());
+  for (const auto& b : gen->as_module().buffers()) before.push_back(b.clone());
+  torch::NoGradGuard no_grad;
+  auto cond = torch::randn({1, 5});
+  auto x = target_case.input(1);
+  auto first = target->forward(x, Weights(target->spec(), gen->forward(cond)[0]));
+  auto second = target->forward(x, Weights(target->spec(), gen->forward(cond)[0]));
+  EXPECT_TRUE(torch::equal(first, second));
+  size_t i = 0;
+  for (const auto& p : gen->as_module().named_parameters()) {
+    EXPECT_TRUE(torch::equal(p.value(), before[i++])) << p.key();
+  }
+  for (const auto& b : gen->as_module().named_buffers()) {
+    EXPECT_TRUE(torch::equal(b.value(), before[i++])) << b.key();
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(
     AllPairs, GeneratorTarget,
     ::testing::Combine(

@@ -117,6 +117,17 @@ TEST(KernelsAffineHead, SquaredDistanceMatchesComposedOperatorsWithGradients) {
   }
 }
 
+TEST(KernelsAffineHead, NeverWritesIntoItsInputs) {
+  // One weight set and a learned base, so the output starts as a copy of the
+  // base: it must be new memory (expand().contiguous() of one row is a view).
+  auto x = torch::randn({3, 4}), w = torch::randn({20, 4}), b = torch::randn({20});
+  auto scale = torch::ones({60}), base = torch::randn({60}).requires_grad_();
+  const auto base_before = base.detach().clone();
+  auto out = kernels::affine_head(x, w, b, scale, base, 1);
+  EXPECT_TRUE(torch::equal(base.detach(), base_before));
+  EXPECT_TRUE(torch::allclose(out, composed(x, w, b, scale, base, 1, 60), 1e-5, 1e-5));
+}
+
 TEST(KernelsAffineHead, SeesAChangedScale) {
   // The per-run plan is cached; an in-place change of the scale (a loaded
   // checkpoint) must be seen.

@@ -44,6 +44,12 @@ TEST(KernelsLinear, InferencePathMatchesAtLinear) {
     EXPECT_TRUE(torch::allclose(y, torch::linear(x, w, b), 1e-5, 1e-5));
     EXPECT_TRUE(torch::allclose(kernels::linear(x, w, {}), torch::linear(x, w), 1e-5, 1e-5));
   }
+  // One row: the bias is the product's initial value, copied, never written.
+  torch::NoGradGuard no_grad;
+  const auto bias_before = b.clone();
+  auto one = kernels::linear(x.narrow(0, 0, 1), w, b);
+  EXPECT_TRUE(torch::equal(b, bias_before));
+  EXPECT_TRUE(torch::allclose(one, torch::linear(x.narrow(0, 0, 1), w, b), 1e-5, 1e-5));
 }
 
 TEST(KernelsLinear, FallsBackForOtherDtypesAndLayouts) {
