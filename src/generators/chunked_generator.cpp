@@ -48,10 +48,14 @@ void ChunkedGeneratorImpl::pretty_print(std::ostream& stream) const {
          << ", chunks=" << chunks() << ", outputs=" << spec_->numel() << ")";
 }
 
-torch::Tensor ChunkedGeneratorImpl::raw(const torch::Tensor& cond) {
+torch::Tensor ChunkedGeneratorImpl::head_input(const torch::Tensor& cond) {
   check_condition(cond, options.condition_dim(), "ChunkedGenerator");
+  return trunk->forward_pairs(cond, chunk_embeddings);
+}
+
+torch::Tensor ChunkedGeneratorImpl::raw(const torch::Tensor& cond) {
   return kernels::linear(
-             trunk->forward_pairs(cond, chunk_embeddings), head->weight,
+             head_input(cond), head->weight,
              head->bias)  // [B*K, chunk]
       .view({cond.size(0), chunks() * options.chunk_size()})
       .narrow(1, 0, spec_->numel());
@@ -70,18 +74,15 @@ Interval ChunkedGeneratorImpl::forward_interval(const Interval& cond) {
 
 torch::Tensor ChunkedGeneratorImpl::forward(const torch::Tensor& cond) {
   // output->forward(raw(cond)), fused.
-  check_condition(cond, options.condition_dim(), "ChunkedGenerator");
   return kernels::affine_head(
-      trunk->forward_pairs(cond, chunk_embeddings), head->weight, head->bias, output->scale,
-      output->base(), cond.size(0));
+      head_input(cond), head->weight, head->bias, output->scale, output->base(), cond.size(0));
 }
 
 torch::Tensor ChunkedGeneratorImpl::squared_distance(
     const torch::Tensor& cond, const torch::Tensor& target) {
-  check_condition(cond, options.condition_dim(), "ChunkedGenerator");
   return kernels::affine_head_squared_distance(
-      trunk->forward_pairs(cond, chunk_embeddings), head->weight, head->bias, output->scale,
-      output->base(), cond.size(0), target);
+      head_input(cond), head->weight, head->bias, output->scale, output->base(), cond.size(0),
+      target);
 }
 
 }  // namespace hnet

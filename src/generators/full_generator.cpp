@@ -39,9 +39,13 @@ void FullGeneratorImpl::pretty_print(std::ostream& stream) const {
          << ", hidden=" << shape_str(options.hidden()) << ", outputs=" << spec_->numel() << ")";
 }
 
-torch::Tensor FullGeneratorImpl::raw(const torch::Tensor& cond) {
+torch::Tensor FullGeneratorImpl::head_input(const torch::Tensor& cond) {
   check_condition(cond, options.condition_dim(), "FullGenerator");
-  return kernels::linear(trunk->forward(cond), head->weight, head->bias);
+  return trunk->forward(cond);
+}
+
+torch::Tensor FullGeneratorImpl::raw(const torch::Tensor& cond) {
+  return kernels::linear(head_input(cond), head->weight, head->bias);
 }
 
 Interval FullGeneratorImpl::forward_interval(const Interval& cond) {
@@ -52,16 +56,14 @@ Interval FullGeneratorImpl::forward_interval(const Interval& cond) {
 
 torch::Tensor FullGeneratorImpl::forward(const torch::Tensor& cond) {
   // output->forward(raw(cond)), fused.
-  check_condition(cond, options.condition_dim(), "FullGenerator");
   return kernels::affine_head(
-      trunk->forward(cond), head->weight, head->bias, output->scale, output->base(), cond.size(0));
+      head_input(cond), head->weight, head->bias, output->scale, output->base(), cond.size(0));
 }
 
 torch::Tensor FullGeneratorImpl::squared_distance(
     const torch::Tensor& cond, const torch::Tensor& target) {
-  check_condition(cond, options.condition_dim(), "FullGenerator");
   return kernels::affine_head_squared_distance(
-      trunk->forward(cond), head->weight, head->bias, output->scale, output->base(), cond.size(0),
+      head_input(cond), head->weight, head->bias, output->scale, output->base(), cond.size(0),
       target);
 }
 

@@ -37,9 +37,26 @@ torch::Tensor piecewise(int64_t n, int64_t segments, const std::function<float()
   return out;
 }
 
+// The operands of a case, and a detached copy for the composed reference.
+struct HeadInputs {
+  torch::Tensor x, w, b, scale, base;
+
+  HeadInputs(const HeadCase& c, const torch::Tensor& base_values)
+      : x(torch::randn({c.batch * c.heads_per_set, c.hidden}, torch::requires_grad())),
+        w(torch::randn({c.chunk, c.hidden}, torch::requires_grad())),
+        b(torch::randn({c.chunk}, torch::requires_grad())),
+        scale(piecewise(c.n, c.segments, [] { return 0.5f + torch::rand({1}).item<float>(); })),
+        base(base_values.requires_grad_(c.learned_base)) {}
+  HeadInputs(const HeadInputs& o, bool learned_base)
+      : x(o.x.detach().requires_grad_()),
+        w(o.w.detach().requires_grad_()),
+        b(o.b.detach().requires_grad_()),
+        scale(o.scale),
+        base(o.base.detach().requires_grad_(learned_base)) {}
+};
+
 TEST(KernelsAffineHead, MatchesComposedOperatorsWithGradients) {
   test::seed_torch();
-  auto uniform = [] { return 0.5f + torch::rand({1}).item<float>(); };
   auto zero_or_one = [] { return static_cast<float>(torch::randint(2, {1}).item<int64_t>()); };
   // Chunk grids cut short (n < K * C) and exact, entries straddling chunks or
   // holding many, one and several sets, a constant base of zeros and ones
@@ -54,65 +71,52 @@ TEST(KernelsAffineHead, MatchesComposedOperatorsWithGradients) {
     SCOPED_TRACE(
         ::testing::Message() << "batch " << c.batch << " K " << c.heads_per_set << " C " << c.chunk
                              << " n " << c.n);
-    auto x = torch::randn({c.batch * c.heads_per_set, c.hidden}, torch::requires_grad());
-    auto w = torch::randn({c.chunk, c.hidden}, torch::requires_grad());
-    auto b = torch::randn({c.chunk}, torch::requires_grad());
-    auto scale = piecewise(c.n, c.segments, uniform);
-    auto base = c.learned_base ? torch::randn({c.n}).requires_grad_()
-                               : piecewise(c.n, c.segments, zero_or_one);
+    HeadInputs in(
+        c, c.learned_base ? torch::randn({c.n}) : piecewise(c.n, c.segments, zero_or_one));
     auto r = torch::randn({c.batch, c.n});
-
-    auto y = kernels::affine_head(x, w, b, scale, base, c.batch);
+    auto y = kernels::affine_head(in.x, in.w, in.b, in.scale, in.base, c.batch);
     ASSERT_EQ(y.sizes(), torch::IntArrayRef({c.batch, c.n}));
     EXPECT_TRUE(y.is_contiguous());
     (y * r).sum().backward();
 
-    auto x2 = x.detach().requires_grad_(), w2 = w.detach().requires_grad_();
-    auto b2 = b.detach().requires_grad_();
-    auto base2 = base.detach().requires_grad_(c.learned_base);
-    auto expected = composed(x2, w2, b2, scale, base2, c.batch, c.n);
+    HeadInputs ref(in, c.learned_base);
+    auto expected = composed(ref.x, ref.w, ref.b, ref.scale, ref.base, c.batch, c.n);
     (expected * r).sum().backward();
 
     // float32 sums of up to a few thousand terms.
     EXPECT_TRUE(torch::allclose(y, expected, 1e-4, 1e-4));
-    EXPECT_TRUE(torch::allclose(x.grad(), x2.grad(), 1e-4, 1e-3));
-    EXPECT_TRUE(torch::allclose(w.grad(), w2.grad(), 1e-4, 1e-3));
-    EXPECT_TRUE(torch::allclose(b.grad(), b2.grad(), 1e-4, 1e-3));
+    EXPECT_TRUE(torch::allclose(in.x.grad(), ref.x.grad(), 1e-4, 1e-3));
+    EXPECT_TRUE(torch::allclose(in.w.grad(), ref.w.grad(), 1e-4, 1e-3));
+    EXPECT_TRUE(torch::allclose(in.b.grad(), ref.b.grad(), 1e-4, 1e-3));
     if (c.learned_base) {
-      EXPECT_TRUE(torch::allclose(base.grad(), base2.grad(), 1e-5, 1e-5));
+      EXPECT_TRUE(torch::allclose(in.base.grad(), ref.base.grad(), 1e-5, 1e-5));
     }
   }
 }
 
 TEST(KernelsAffineHead, SquaredDistanceMatchesComposedOperatorsWithGradients) {
   test::seed_torch();
-  auto uniform = [] { return 0.5f + torch::rand({1}).item<float>(); };
   for (const HeadCase& c :
        {HeadCase{3, 7, 13, 11, 77, 5, true}, HeadCase{4, 40, 10, 16, 637, 6, false},
         HeadCase{2, 1, 90, 50000, 49990, 3, false}}) {
     SCOPED_TRACE(::testing::Message() << "batch " << c.batch << " C " << c.chunk);
-    auto x = torch::randn({c.batch * c.heads_per_set, c.hidden}, torch::requires_grad());
-    auto w = torch::randn({c.chunk, c.hidden}, torch::requires_grad());
-    auto b = torch::randn({c.chunk}, torch::requires_grad());
-    auto scale = piecewise(c.n, c.segments, uniform);
-    auto base = torch::randn({c.n}).requires_grad_(c.learned_base);
+    HeadInputs in(c, torch::randn({c.n}));
     auto target = torch::randn({c.batch, c.n});
-
-    auto d = kernels::affine_head_squared_distance(x, w, b, scale, base, c.batch, target);
+    auto d =
+        kernels::affine_head_squared_distance(in.x, in.w, in.b, in.scale, in.base, c.batch, target);
     EXPECT_EQ(d.dim(), 0);
     (d * 0.3).backward();
-    auto x2 = x.detach().requires_grad_(), w2 = w.detach().requires_grad_();
-    auto b2 = b.detach().requires_grad_();
-    auto base2 = base.detach().requires_grad_(c.learned_base);
-    auto expected = (composed(x2, w2, b2, scale, base2, c.batch, c.n) - target).pow(2).sum();
+    HeadInputs ref(in, c.learned_base);
+    auto expected =
+        (composed(ref.x, ref.w, ref.b, ref.scale, ref.base, c.batch, c.n) - target).pow(2).sum();
     (expected * 0.3).backward();
 
     EXPECT_NEAR(d.item<double>(), expected.item<double>(), 1e-5 * expected.item<double>());
-    EXPECT_TRUE(torch::allclose(x.grad(), x2.grad(), 1e-4, 1e-2));
-    EXPECT_TRUE(torch::allclose(w.grad(), w2.grad(), 1e-4, 1e-2));
-    EXPECT_TRUE(torch::allclose(b.grad(), b2.grad(), 1e-4, 1e-2));
+    EXPECT_TRUE(torch::allclose(in.x.grad(), ref.x.grad(), 1e-4, 1e-2));
+    EXPECT_TRUE(torch::allclose(in.w.grad(), ref.w.grad(), 1e-4, 1e-2));
+    EXPECT_TRUE(torch::allclose(in.b.grad(), ref.b.grad(), 1e-4, 1e-2));
     if (c.learned_base) {
-      EXPECT_TRUE(torch::allclose(base.grad(), base2.grad(), 1e-4, 1e-4));
+      EXPECT_TRUE(torch::allclose(in.base.grad(), ref.base.grad(), 1e-4, 1e-4));
     }
   }
 }

@@ -47,6 +47,8 @@ class FullGeneratorImpl : public torch::nn::Cloneable<FullGeneratorImpl>, public
   OutputParametrization output{nullptr};
 
  private:
+  /// The head's input rows for `cond` (checked): [B * chunks, hidden] or [B, hidden].
+  torch::Tensor head_input(const torch::Tensor& cond);
   std::shared_ptr<const Spec> spec_;
 };
 TORCH_MODULE(FullGenerator);
