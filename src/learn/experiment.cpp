@@ -2,11 +2,14 @@
 
 #include <charconv>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "hnet/data/fashion_mnist.h"
 #include "hnet/generators/chunked_generator.h"
 #include "hnet/generators/full_generator.h"
 #include "hnet/generators/layerwise_generator.h"
+#include "hnet/generators/low_rank_generator.h"
+#include "hnet/generators/recurrent_generator.h"
 
 namespace hnet {
 namespace {
@@ -29,6 +32,19 @@ ConfigKey key(
   return k;
 }
 
+// "fc3.weight, fc2.weight" -> {"fc3.weight", "fc2.weight"}; "" -> {}.
+std::vector<std::string> split_names(const std::string& list) {
+  std::vector<std::string> names;
+  std::stringstream in(list);
+  std::string name;
+  while (std::getline(in, name, ',')) {
+    name.erase(0, name.find_first_not_of(' '));
+    name.erase(name.find_last_not_of(' ') + 1);
+    if (!name.empty()) names.push_back(name);
+  }
+  return names;
+}
+
 std::shared_ptr<WeightGenerator> make_generator(
     const io::Config& c, const std::shared_ptr<const Spec>& spec) {
   auto options =
@@ -44,6 +60,14 @@ std::shared_ptr<WeightGenerator> make_generator(
   const std::string kind = c.get_string("generator.kind");
   if (kind == "full") return FullGenerator(spec, options).ptr();
   if (kind == "layerwise") return LayerwiseGenerator(spec, options).ptr();
+  if (kind == "recurrent") return RecurrentGenerator(spec, options).ptr();
+  if (kind == "lowrank") {
+    return LowRankGenerator(
+               spec, options,
+               LowRankOptions(c.get_int("generator.rank"))
+                   .dense(split_names(c.get_string("generator.dense"))))
+        .ptr();
+  }
   return ChunkedGenerator(spec, options).ptr();
 }
 
@@ -71,8 +95,17 @@ io::ConfigSchema continual_config_schema() {
       key("target.activation", ValueType::kString, "relu", "activation of the target MLP",
           c10::nullopt, false, {"relu", "leaky_relu", "tanh", "sigmoid", "elu"}));
   s.add(
+      key("target.phm", ValueType::kInt, "0",
+          "0: dense target layers; n: PHM hidden layers with n Kronecker terms", 0.0));
+  s.add(
       key("generator.kind", ValueType::kString, "chunked", "hypernetwork architecture",
-          c10::nullopt, false, {"chunked", "full", "layerwise"}));
+          c10::nullopt, false, {"chunked", "full", "layerwise", "lowrank", "recurrent"}));
+  s.add(
+      key("generator.rank", ValueType::kInt, "4",
+          "lowrank: rank of every factored weight matrix, in [1, min(out, in)]", 1.0));
+  s.add(
+      key("generator.dense", ValueType::kString, "\"\"",
+          "lowrank: comma-separated weight entries emitted unfactored, e.g. fc3.weight"));
   s.add(
       key("generator.hidden", ValueType::kIntList, "[100, 100]", "hidden widths of the generator",
           1.0));
@@ -115,6 +148,11 @@ Experiment Experiment::build(const io::Config& c) {
   TORCH_CHECK(
       c.get_float("interval.kappa") <= 1, "config key 'interval.kappa' must be <= 1, got ",
       c.get_float("interval.kappa"));
+  const std::string kind = c.get_string("generator.kind");
+  TORCH_CHECK(
+      c.get_string("method") != "interval" || kind == "chunked" || kind == "full",
+      "config key 'generator.kind' must be chunked or full for method interval (interval "
+      "propagation), got '", kind, "'");
   const std::string root =
       c.get_string("data.root").empty() ? data::default_data_root() : c.get_string("data.root");
   const auto train = data::load_fashion_mnist(root, data::Split::kTrain);
@@ -133,7 +171,9 @@ Experiment Experiment::build(const io::Config& c) {
   std::vector<int64_t> sizes{e.tasks[0].train.images.size(1)};
   for (int64_t h : c.get_int_list("target.hidden")) sizes.push_back(h);
   sizes.push_back(e.tasks[0].classes);
-  e.target = Mlp(MlpOptions(sizes).activation(parse_activation(c.get_string("target.activation"))));
+  e.target = Mlp(MlpOptions(sizes)
+                     .activation(parse_activation(c.get_string("target.activation")))
+                     .phm(c.get_int("target.phm")));
   const auto method = parse_continual_method(c.get_string("method"));
   if (method != ContinualMethod::kSeparate) e.generator = make_generator(c, e.target->spec());
   e.learner = std::make_unique<ContinualLearner>(

@@ -1,7 +1,8 @@
 #include "hnet/targets/conv_net.h"
 
 #include "conv_unit.h"
-#include "hnet/targets/functional.h"
+#include "hnet/targets/phm.h"
+#include "linear_unit.h"
 
 namespace hnet {
 
@@ -21,23 +22,27 @@ void ConvNetImpl::reset() {
   TORCH_CHECK(o.classes() > 0, "ConvNet: classes must be > 0, got ", o.classes());
   TORCH_CHECK(o.image_size() >= 16, "ConvNet: image_size must be >= 16, got ", o.image_size());
   TORCH_CHECK(o.stats_slots() > 0, "ConvNet: stats_slots must be > 0, got ", o.stats_slots());
+  TORCH_CHECK(o.phm() >= 0, "ConvNet: phm must be >= 0 (0: dense layers), got ", o.phm());
+  if (o.phm() > 0) {
+    check_phm("ConvNet", "conv2", {o.channels()[1], o.channels()[0], 5, 5}, o.phm());
+  }
   convs_.clear();
+  fcs_.clear();
   auto spec = std::make_shared<Spec>();
   const double gain = activation_gain(o.activation());
   int64_t in = o.in_channels(), size = o.image_size();
   for (size_t i = 0; i < 2; ++i) {
     const std::string n = std::to_string(i + 1);
     convs_.emplace_back(
-        *spec, *this, "conv" + n, "bn" + n, detail::ConvUnitShape{in, o.channels()[i], 5, 1, 0},
-        o.norm(), gain, o.stats_slots());
+        *spec, *this, "conv" + n, "bn" + n,
+        detail::ConvUnitShape{in, o.channels()[i], 5, 1, 0, i == 1 ? o.phm() : 0}, o.norm(), gain,
+        o.stats_slots());
     in = o.channels()[i];
     size = (size - 4) / 2;
   }
   const int64_t flat = in * size * size;
-  fc1_ = spec->size();
-  spec->add_weight("fc1.weight", {o.hidden(), flat}, gain).add_bias("fc1.bias", o.hidden(), flat);
-  spec->add_weight("fc2.weight", {o.classes(), o.hidden()}, 1.0)
-      .add_bias("fc2.bias", o.classes(), o.hidden());
+  fcs_.emplace_back(*spec, "ConvNet", "fc1", flat, o.hidden(), gain, o.phm());
+  fcs_.emplace_back(*spec, "ConvNet", "fc2", o.hidden(), o.classes(), 1.0, 0);
   spec_ = std::move(spec);
   stats_slot_ = 0;
 }
@@ -46,7 +51,9 @@ void ConvNetImpl::pretty_print(std::ostream& stream) const {
   stream << "hnet::ConvNet(in_channels=" << options.in_channels()
          << ", channels=" << shape_str(options.channels()) << ", hidden=" << options.hidden()
          << ", classes=" << options.classes()
-         << ", norm=" << (options.norm() == Norm::kBatch ? "batch" : "none") << ")";
+         << ", norm=" << (options.norm() == Norm::kBatch ? "batch" : "none");
+  if (options.phm() > 0) stream << ", phm=" << options.phm();
+  stream << ")";
 }
 
 void ConvNetImpl::set_stats_slot(int64_t slot) {
@@ -69,8 +76,8 @@ torch::Tensor ConvNetImpl::forward(const torch::Tensor& x, const Weights& w) {
         apply_activation(options.activation(), conv.forward(h, w, stats_slot_)), 2);
   }
   h = h.flatten(1);
-  h = apply_activation(options.activation(), functional::linear(h, w[fc1_], w[fc1_ + 1]));
-  return functional::linear(h, w[fc1_ + 2], w[fc1_ + 3]);
+  h = apply_activation(options.activation(), fcs_[0].forward(h, w));
+  return fcs_[1].forward(h, w);
 }
 
 }  // namespace hnet

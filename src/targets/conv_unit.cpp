@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "hnet/targets/functional.h"
+#include "hnet/targets/phm.h"
 
 namespace hnet::detail {
 
@@ -11,7 +12,12 @@ ConvUnit::ConvUnit(
     ConvUnitShape shape, Norm norm, double gain, int64_t slots)
     : shape_(shape) {
   weight_ = spec.size();
-  spec.add_weight(name + ".weight", {shape.out, shape.in, shape.kernel, shape.kernel}, gain);
+  const std::vector<int64_t> dense{shape.out, shape.in, shape.kernel, shape.kernel};
+  if (shape.phm > 0) {
+    add_phm_weight(spec, "ConvUnit", name, dense, shape.phm, gain);
+  } else {
+    spec.add_weight(name + ".weight", dense, gain);
+  }
   bias_or_scale_ = spec.size();
   if (norm == Norm::kNone) {
     spec.add_bias(name + ".bias", shape.out, shape.in * shape.kernel * shape.kernel);
@@ -26,10 +32,13 @@ ConvUnit::ConvUnit(
 }
 
 torch::Tensor ConvUnit::forward(const torch::Tensor& x, const Weights& w, int64_t slot) const {
+  // PHM: the kernel is composed once per forward (one batched product), then
+  // the convolution is the dense one.
+  auto kernel = shape_.phm > 0 ? functional::phm_weight(w[weight_], w[weight_ + 1]) : w[weight_];
   if (!stats_) {
-    return functional::conv2d(x, w[weight_], w[bias_or_scale_], shape_.stride, shape_.padding);
+    return functional::conv2d(x, kernel, w[bias_or_scale_], shape_.stride, shape_.padding);
   }
-  auto y = functional::conv2d(x, w[weight_], {}, shape_.stride, shape_.padding);
+  auto y = functional::conv2d(x, kernel, {}, shape_.stride, shape_.padding);
   return stats_.ptr()->forward(y, w[bias_or_scale_], w[shift_], slot);
 }
 

@@ -19,12 +19,15 @@ struct ConvUnitShape {
   int64_t kernel = 3;
   int64_t stride = 1;
   int64_t padding = 1;
+  // 0: a dense kernel "<name>.weight"; n >= 1: PHM factors "<name>.phm_a",
+  // "<name>.phm_f" (see phm.h). The owner checks n against the channels.
+  int64_t phm = 0;
 };
 
 class ConvUnit {
  public:
   ConvUnit() = default;
-  // Adds "<name>.weight" and either "<name>.bias" (no norm) or
+  // Adds "<name>.weight" (or its PHM factors) and either "<name>.bias" (no norm) or
   // "<bn_name>.scale"/"<bn_name>.shift" plus a BatchNormStats submodule named
   // bn_name (dots replaced) of `owner`.
   ConvUnit(

@@ -29,13 +29,7 @@ TEST_P(GeneratorGradient, MatchesFiniteDifferences) {
   auto cond = torch::randn({2, 3}, torch::dtype(torch::kDouble).requires_grad(true));
   auto x = target_case.input(4).to(torch::kDouble);
   auto fn = [&] { return target->forward(x, Weights(target->spec(), gen->forward(cond))); };
-  std::vector<torch::Tensor> inputs{cond};
-  std::vector<std::string> names{"condition"};
-  for (const auto& p : gen->as_module().named_parameters()) {
-    inputs.push_back(p.value());
-    names.push_back(p.key());
-  }
-  auto result = testing::gradcheck(fn, inputs, testing::GradcheckOptions().max_elements(8), names);
+  auto result = test::gradcheck_generator(fn, cond, *gen);
   EXPECT_TRUE(result.ok) << result.report;
   EXPECT_GT(result.checked, 8);
 }

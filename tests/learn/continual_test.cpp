@@ -6,14 +6,7 @@
 namespace hnet {
 namespace {
 
-// Two-class blobs in 6-D whose class centres depend on the task.
-data::TaskData blobs(int64_t task, int64_t n) {
-  auto labels = torch::randint(2, {n}, torch::kLong);
-  auto sign = labels.to(torch::kFloat).unsqueeze(1) * 2 - 1;
-  auto direction = torch::zeros({6});
-  direction[task % 6] = 1;
-  return {torch::randn({n, 6}) * 0.5 + sign * direction * 1.5, labels, {}};
-}
+using test::blobs;
 
 ContinualLearner make_learner(ContinualMethod method, double beta = 0.05) {
   Mlp mlp(MlpOptions({6, 8, 2}));

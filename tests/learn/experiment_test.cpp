@@ -7,6 +7,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "hnet/generators/low_rank_generator.h"
+#include "hnet/generators/recurrent_generator.h"
 #include "hnet/io/safetensors.h"
 #include "support/test_support.h"
 
@@ -165,6 +167,29 @@ TEST(ExperimentConfig, RejectsValuesTheExperimentCannotUse) {
         io::Config::resolve_text(continual_config_schema(), "", "test", {text}),
         "override '" + text + "': " + message);
   }
+}
+
+TEST(Experiment, BuildsTheLowRankRecurrentGeneratorsAndPhmTargetFromTheirKeys) {
+  if (!have_data()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  auto e = Experiment::build(tiny_config(
+      "hypercl", {"generator.kind=lowrank", "generator.rank=3", "generator.dense=fc2.weight",
+                  "target.phm=4"}));
+  auto* gen = dynamic_cast<LowRankGeneratorImpl*>(e.generator.get());
+  ASSERT_NE(gen, nullptr);
+  EXPECT_EQ(gen->low_rank.rank(), 3);
+  EXPECT_EQ(gen->layout().matrices(), 2u);  // fc1.phm_a, fc1.phm_f; fc2 [2, 24] stays dense
+  EXPECT_TRUE(e.target->spec()->contains("fc1.phm_f"));
+  EXPECT_THROW_WITH(
+      Experiment::build(tiny_config("hypercl", {"generator.kind=lowrank", "generator.rank=3"})),
+      "rank must be in [1, min(out, in)] = [1, 2] for fc2.weight [2, 24], got 3");
+  EXPECT_THROW_WITH(
+      Experiment::build(tiny_config("interval", {"generator.kind=recurrent"})),
+      "config key 'generator.kind' must be chunked or full for method interval (interval "
+      "propagation), got 'recurrent'");
+  EXPECT_NE(
+      dynamic_cast<RecurrentGeneratorImpl*>(
+          Experiment::build(tiny_config("hypercl", {"generator.kind=recurrent"})).generator.get()),
+      nullptr);
 }
 
 TEST(Experiment, BadInputIsNamedAndTouchesNothing) {

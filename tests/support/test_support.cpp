@@ -7,6 +7,8 @@
 #include "hnet/generators/chunked_generator.h"
 #include "hnet/generators/full_generator.h"
 #include "hnet/generators/layerwise_generator.h"
+#include "hnet/generators/low_rank_generator.h"
+#include "hnet/generators/recurrent_generator.h"
 #include "hnet/targets/conv_net.h"
 #include "hnet/targets/mlp.h"
 #include "hnet/targets/module_adapter.h"
@@ -101,6 +103,22 @@ std::vector<TargetCase> small_targets() {
        [](int64_t n) {
          return torch::randn({n, 1, 16, 16});
        }},
+      {"PhmMlp",
+       [] {
+         return Mlp(MlpOptions({6, 4, 3}).activation(Activation::kTanh).phm(2)).ptr();
+       },
+       [](int64_t n) {
+         return torch::randn({n, 6});
+       }},
+      {"PhmConvNet",
+       [] {
+         return ConvNet(
+                    ConvNetOptions().image_size(16).channels({2, 4}).hidden(4).classes(3).phm(2))
+             .ptr();
+       },
+       [](int64_t n) {
+         return torch::randn({n, 1, 16, 16});
+       }},
       {"ResNet", [] { return ResNet(ResNetOptions().depth(8).width(2).classes(3)).ptr(); },
        [](int64_t n) {
          return torch::randn({n, 1, 8, 8});
@@ -130,7 +148,29 @@ std::vector<GeneratorCase> all_generators() {
       {"Full", [](auto spec, auto o) { return FullGenerator(spec, o).ptr(); }},
       {"Chunked", [](auto spec, auto o) { return ChunkedGenerator(spec, o).ptr(); }},
       {"Layerwise", [](auto spec, auto o) { return LayerwiseGenerator(spec, o).ptr(); }},
+      // Rank 1 fits every small target (Siren's last layer is [1, 5]).
+      {"LowRank", [](auto spec, auto o) { return LowRankGenerator(spec, o, 1).ptr(); }},
+      {"Recurrent", [](auto spec, auto o) { return RecurrentGenerator(spec, o).ptr(); }},
   };
+}
+
+data::TaskData blobs(int64_t task, int64_t n) {
+  auto labels = torch::randint(2, {n}, torch::kLong);
+  auto sign = labels.to(torch::kFloat).unsqueeze(1) * 2 - 1;
+  auto direction = torch::zeros({6});
+  direction[task % 6] = 1;
+  return {torch::randn({n, 6}) * 0.5 + sign * direction * 1.5, labels, {}};
+}
+
+testing::GradcheckResult gradcheck_generator(
+    const std::function<torch::Tensor()>& fn, const torch::Tensor& cond, WeightGenerator& generator) {
+  std::vector<torch::Tensor> inputs{cond};
+  std::vector<std::string> names{"condition"};
+  for (const auto& p : generator.as_module().named_parameters()) {
+    inputs.push_back(p.value());
+    names.push_back(p.key());
+  }
+  return testing::gradcheck(fn, inputs, testing::GradcheckOptions().max_elements(8), names);
 }
 
 }  // namespace hnet::test

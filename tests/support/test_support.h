@@ -13,7 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "hnet/data/task_sequence.h"
 #include "hnet/generators/generator.h"
+#include "hnet/testing/gradcheck.h"
 #include "hnet/targets/target.h"
 
 namespace hnet::test {
@@ -76,6 +78,16 @@ inline void PrintTo(const TargetCase& c, std::ostream* os) {
 inline void PrintTo(const GeneratorCase& c, std::ostream* os) {
   *os << c.name;
 }
+
+/// Two-class blobs in 6-D, a margin apart along axis `task % 6`: a task any
+/// tiny continual learner should solve, whose axis changes with the task.
+data::TaskData blobs(int64_t task, int64_t n);
+
+/// Gradient check of `fn` (a target's output through weights from
+/// `generator`) with respect to `cond` and every generator parameter, each
+/// labelled by name; up to 8 elements per tensor.
+testing::GradcheckResult gradcheck_generator(
+    const std::function<torch::Tensor()>& fn, const torch::Tensor& cond, WeightGenerator& generator);
 
 }  // namespace hnet::test
 

@@ -17,7 +17,8 @@ namespace hnet {
 
 namespace detail {
 class ConvUnit;
-}
+class LinearUnit;
+}  // namespace detail
 
 /// Example: `ConvNetOptions().channels({20, 50}).hidden(500).norm(Norm::kBatch)`
 struct ConvNetOptions {
@@ -34,10 +35,18 @@ struct ConvNetOptions {
   TORCH_ARG(Norm, norm) = Norm::kNone;
   /// Running-statistics slots when norm is kBatch.
   TORCH_ARG(int64_t, stats_slots) = 1;
+  /// 0: dense layers. n >= 1: conv2 and fc1 (almost all the parameters) are
+  /// PHM layers with n Kronecker terms (see phm.h), about 1/n of their dense
+  /// size; conv1 (it reads the image channels, 1 for grey images) and fc2
+  /// (it emits the classes) stay dense. n must divide channels[0],
+  /// channels[1] and hidden.
+  TORCH_ARG(int64_t, phm) = 0;
 };
 
 /// Spec entries: conv1.weight, conv1.bias | bn1.scale, bn1.shift, conv2.*,
-/// bn2.*, fc1.weight, fc1.bias, fc2.weight, fc2.bias.
+/// bn2.*, fc1.weight, fc1.bias, fc2.weight, fc2.bias; with phm n, conv2.weight
+/// and fc1.weight are replaced by their factors "<layer>.phm_a" [n, n, n] and
+/// "<layer>.phm_f" [n, out/n, in/n, k...].
 /// forward: x [N, in_channels, image_size, image_size] -> logits [N, classes].
 class ConvNetImpl : public torch::nn::Cloneable<ConvNetImpl>, public Target {
  public:
@@ -61,7 +70,7 @@ class ConvNetImpl : public torch::nn::Cloneable<ConvNetImpl>, public Target {
  private:
   std::shared_ptr<const Spec> spec_;
   std::vector<detail::ConvUnit> convs_;
-  size_t fc1_ = 0;
+  std::vector<detail::LinearUnit> fcs_;
   int64_t stats_slot_ = 0;
 };
 TORCH_MODULE(ConvNet);

@@ -1,0 +1,26 @@
+#include "linear_unit.h"
+
+#include "hnet/targets/functional.h"
+#include "hnet/targets/phm.h"
+
+namespace hnet::detail {
+
+LinearUnit::LinearUnit(
+    Spec& spec, const char* who, const std::string& name, int64_t in, int64_t out, double gain,
+    int64_t phm)
+    : first_(spec.size()), phm_(phm != 0) {
+  if (phm_) {
+    add_phm_weight(spec, who, name, {out, in}, phm, gain);
+  } else {
+    spec.add_weight(name + ".weight", {out, in}, gain);
+  }
+  bias_ = spec.size();
+  spec.add_bias(name + ".bias", out, in);
+}
+
+torch::Tensor LinearUnit::forward(const torch::Tensor& x, const Weights& w) const {
+  if (phm_) return functional::phm_linear(x, w[first_], w[first_ + 1], w[bias_]);
+  return functional::linear(x, w[first_], w[bias_]);
+}
+
+}  // namespace hnet::detail
