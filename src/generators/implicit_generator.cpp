@@ -252,13 +252,24 @@ torch::Tensor ImplicitGeneratorImpl::raw_layer(
 torch::Tensor ImplicitGeneratorImpl::layer_scale(int64_t layer, int64_t width) const {
   const auto sizes = mlp_sizes(width);
   const int64_t n_in = sizes[layer];
-  const double riemann = layer > 0 ? static_cast<double>(options.max_width()) / width : 1.0;
+  // sqrt, not the Riemann sum's max_width / w: that holds only for a smooth
+  // weight function, and a rough one (any g at initialisation) would then
+  // blow activations up by sqrt(max_width / w) a layer; g learns the rest
+  // from the width coordinate.
+  const double riemann =
+      layer > 0 ? std::sqrt(static_cast<double>(options.max_width()) / width) : 1.0;
   auto s = scales[layer].to(first->weight.scalar_type());
   return torch::cat({(s[0] * riemann).expand({n_in}), s.narrow(0, 1, 1)}).unsqueeze(0);
 }
 
 torch::Tensor ImplicitGeneratorImpl::generate_layer(int64_t layer, int64_t width) {
-  return raw_layer(layer, width) * layer_scale(layer, width);
+  auto v = raw_layer(layer, width) * layer_scale(layer, width);
+  if (!options.center_rows()) return v;
+  // A smooth weight function gives each row a common offset that, times the
+  // (non-negative) inputs' sum, swamps what the row says about its input.
+  const int64_t n_in = v.size(1) - 1;
+  auto w = v.narrow(1, 0, n_in);
+  return torch::cat({w - w.mean(1, true), v.narrow(1, n_in, 1)}, 1);
 }
 
 torch::Tensor ImplicitGeneratorImpl::generate(int64_t width) {

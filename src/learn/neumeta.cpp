@@ -185,6 +185,31 @@ void train_implicit(
   }
 }
 
+void match_layer_scales(
+    ImplicitGenerator& generator, const torch::Tensor& reference, const torch::Tensor& x) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = generator->is_training();
+  generator->eval();
+  const int64_t full = generator->options.max_width();
+  Mlp mlp{MlpOptions(generator->mlp_sizes(full))};
+  Weights ref(mlp->spec(), reference);
+  auto h_ref = x.reshape({x.size(0), -1});
+  auto h_gen = h_ref;
+  for (int64_t l = 0; l < generator->layers(); ++l) {
+    auto v = generator->generate_layer(l, full);
+    const int64_t n_in = v.size(1) - 1;
+    auto pre_ref = torch::addmm(ref[2 * l + 1], h_ref, ref[2 * l].t());
+    auto pre_gen = torch::addmm(v.select(1, n_in), h_gen, v.narrow(1, 0, n_in).t());
+    const double ratio = pre_ref.std().item<double>() / std::max(pre_gen.std().item<double>(), 1e-12);
+    generator->scales[l].mul_(ratio);
+    pre_gen = pre_gen * ratio;
+    const bool last = l + 1 == generator->layers();
+    h_ref = last ? pre_ref : torch::relu(pre_ref);
+    h_gen = last ? pre_gen : torch::relu(pre_gen);
+  }
+  generator->train(was_training);
+}
+
 double implicit_accuracy(
     ImplicitGenerator& generator, int64_t width, const data::Dataset& data, int64_t batch_size) {
   torch::NoGradGuard no_grad;

@@ -117,24 +117,24 @@ io::ConfigSchema neumeta_config_schema() {
   s.add(
       {"widths.eval", ValueType::kIntList, "[32, 48, 64, 96, 128, 192, 256]",
        "hidden widths evaluated (within the trained range)", 1.0});
-  s.add({"mlp.steps", ValueType::kInt, "3000", "steps of the reference and each baseline", 1.0});
+  s.add({"mlp.steps", ValueType::kInt, "2000", "steps of the reference and each baseline", 1.0});
   s.add({"mlp.batch_size", ValueType::kInt, "128", "batch size of the plain MLPs", 1.0});
   s.add({"mlp.lr", ValueType::kFloat, "0.001", "Adam learning rate of the plain MLPs", 0.0, true});
   s.add({"order.outgoing", ValueType::kBool, "true", "reorder by outgoing weights too"});
   s.add({"generator.hidden", ValueType::kIntList, "[64, 64]", "widths of the coordinate MLP", 1.0});
   s.add(
-      {"generator.octaves", ValueType::kInt, "10", "Fourier frequencies 1, 2, 4, ... (count)",
+      {"generator.octaves", ValueType::kInt, "8", "Fourier frequencies 1, 2, 4, ... (count)",
        1.0});
-  s.add({"generator.noise", ValueType::kFloat, "0.002", "std of the coordinate noise", 0.0});
+  s.add({"generator.noise", ValueType::kFloat, "0.0005", "std of the coordinate noise", 0.0});
   s.add({"optimizer.lr", ValueType::kFloat, "0.001", "Adam learning rate (generator)", 0.0, true});
   s.add({"optimizer.batch_size", ValueType::kInt, "128", "batch size (generator)", 1.0});
-  s.add({"optimizer.steps", ValueType::kInt, "2000", "generator training steps", 1.0});
+  s.add({"optimizer.steps", ValueType::kInt, "800", "generator training steps", 1.0});
   s.add(
       {"optimizer.schedule", ValueType::kString, "cosine", "learning rate over training", {},
        false, {"constant", "cosine"}});
-  s.add({"implicit.warmup_steps", ValueType::kInt, "500", "fit-only steps before the joint ones", 0.0});
-  s.add({"implicit.widths_per_step", ValueType::kInt, "2", "widths in each step's task loss", 1.0});
-  s.add({"implicit.fit_weight", ValueType::kFloat, "1", "weight of the fit to the reference", 0.0});
+  s.add({"implicit.warmup_steps", ValueType::kInt, "0", "fit-only steps before the joint ones", 0.0});
+  s.add({"implicit.widths_per_step", ValueType::kInt, "1", "widths in each step's task loss", 1.0});
+  s.add({"implicit.fit_weight", ValueType::kFloat, "0.1", "weight of the fit to the reference", 0.0});
   s.add({"implicit.fit_rows", ValueType::kInt, "32", "neurons per layer in each step's fit", 1.0});
   s.add({"log.every", ValueType::kInt, "100", "steps between metric lines", 1.0});
   s.add({"eval.batch_size", ValueType::kInt, "1000", "evaluation batch size", 1.0});
@@ -204,6 +204,7 @@ std::string run_neumeta_experiment(const io::Config& c, const NeumetaRunOptions&
   }
 
   generator->calibrate_scales(ordered);
+  match_layer_scales(generator, ordered, train.images.narrow(0, 0, std::min<int64_t>(512, train.size())));
   std::ofstream metrics(dir / "metrics.jsonl", std::ios::trunc);
   TORCH_CHECK(metrics, "neumeta: cannot open ", (dir / "metrics.jsonl").string());
   const int64_t steps = c.get_int("optimizer.steps");

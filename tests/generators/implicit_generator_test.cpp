@@ -67,24 +67,38 @@ TEST(ImplicitGenerator, LayerMatchesCoordinateFunction) {
 
 TEST(ImplicitGenerator, GeneratedValuesAreScaledRawValues) {
   test::seed_torch();
-  ImplicitGenerator gen(tiny());
+  ImplicitGenerator gen(tiny().center_rows(false));
   gen->eval();
   {
     torch::NoGradGuard no_grad;
-    gen->scales.copy_(torch::tensor({{1.0, 2.0}, {3.0, 4.0}, {5.0, 6.0}}));
+    gen->scales.copy_(torch::arange(1, 7, torch::kFloat).view({3, 2}));
   }
-  // Layer 1 of width 3 reads 3 hidden neurons standing for 6: factor 2.
+  // Layer 1 of width 3 reads 3 hidden neurons standing for 6: factor sqrt(2).
   auto scale = gen->layer_scale(1, 3);
-  EXPECT_TRUE(torch::allclose(scale, torch::tensor({{6.0f, 6.0f, 6.0f, 4.0f}})));
+  const float r = 3.0f * std::sqrt(2.0f);
+  EXPECT_TRUE(torch::allclose(scale, torch::tensor({r, r, r, 4.0f}).unsqueeze(0)));
   // The input layer reads pixels, which are never resampled: no factor.
-  EXPECT_TRUE(torch::allclose(gen->layer_scale(0, 3), torch::tensor({{1.0f, 1.0f, 1.0f, 2.0f}})));
+  EXPECT_TRUE(torch::allclose(gen->layer_scale(0, 3), torch::tensor({1.0f, 1.0f, 1.0f, 2.0f}).unsqueeze(0)));
   auto raw = gen->raw_layer(1, 3);
   EXPECT_TRUE(torch::allclose(gen->generate_layer(1, 3), raw * scale));
   // generate() lays the layers out as Mlp's Spec: fc2.weight then fc2.bias.
   Mlp mlp{MlpOptions(gen->mlp_sizes(3))};
   Weights w(mlp->spec(), gen->generate(3));
-  EXPECT_TRUE(torch::allclose(w["fc2.weight"], raw.narrow(1, 0, 3) * 6.0));
+  EXPECT_TRUE(torch::allclose(w["fc2.weight"], raw.narrow(1, 0, 3) * r));
   EXPECT_TRUE(torch::allclose(w["fc2.bias"], raw.select(1, 3) * 4.0));
+}
+
+TEST(ImplicitGenerator, CentredRowsHaveZeroMean) {
+  test::seed_torch();
+  ImplicitGenerator gen(tiny());
+  gen->eval();
+  auto v = gen->generate_layer(1, 4);
+  auto raw = gen->raw_layer(1, 4) * gen->layer_scale(1, 4);
+  EXPECT_LT(v.narrow(1, 0, 4).mean(1).abs().max().item<double>(), 1e-6);
+  EXPECT_TRUE(torch::allclose(v.select(1, 4), raw.select(1, 4)));  // biases untouched
+  EXPECT_TRUE(torch::allclose(
+      v.narrow(1, 0, 4) - v.narrow(1, 0, 4).select(1, 0).unsqueeze(1),
+      raw.narrow(1, 0, 4) - raw.narrow(1, 0, 4).select(1, 0).unsqueeze(1), 1e-5, 1e-6));
 }
 
 TEST(ImplicitGenerator, CalibrateScalesTakesLayerSpreads) {

@@ -24,7 +24,7 @@ TEST(ImplicitNeuronOrder, GreedyPathOnHandCase) {
 // Two-dimensional points where nearest-neighbour from the best start walks
 // the square's border: (0,0) (0,1) (1,1) (1,0) given shuffled.
 TEST(ImplicitNeuronOrder, GreedyPathWalksSquare) {
-  auto points = torch::tensor({{1.0, 1.0}, {0.0, 0.0}, {1.0, 0.0}, {0.0, 1.0}});
+  auto points = torch::tensor({1.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0}).view({4, 2});
   // From row 0 (1,1): tie (1,0)/(0,1) -> row 2 (1,0), then (0,0), then (0,1): length 3.
   EXPECT_EQ(greedy_path_order(points), (std::vector<int64_t>{0, 2, 1, 3}));
 }
@@ -37,7 +37,7 @@ TEST(ImplicitNeuronOrder, SortsNeuronsAndMovesTheirOutgoingWeights) {
   auto flat = torch::zeros({mlp->spec()->numel()});
   Weights w(mlp->spec(), flat);
   w["fc1.weight"].copy_(torch::tensor({3.0, 0.0, 4.0, 1.0, 2.0}).unsqueeze(1));
-  w["fc2.weight"].copy_(torch::tensor({{30.0, 0.0, 40.0, 10.0, 20.0}}));
+  w["fc2.weight"].copy_(torch::tensor({30.0, 0.0, 40.0, 10.0, 20.0}).unsqueeze(0));
   w["fc2.bias"].fill_(7);
   auto result = order_mlp_neurons({1, 5, 1}, flat, NeuronOrderOptions().outgoing(false));
   ASSERT_EQ(result.orders.size(), 1u);

@@ -5,8 +5,8 @@
 /// \f$ \mathrm{sizes} = (n_0, w, \dots, w, n_L) \f$ to that weight's value,
 /// \f$ \theta_{l,o,i} = s_l\, r_l(w)\, g(\phi(l, o, i, w, \beta)) \f$,
 /// with \f$ \phi \f$ Fourier features, \f$ g \f$ an MLP, \f$ s_l \f$ a
-/// per-layer output scale and \f$ r_l(w) = w_{\max} / w \f$ on layers fed by
-/// hidden neurons (a Riemann-sum factor: w sampled neurons stand for the
+/// per-layer output scale and \f$ r_l(w) = \sqrt{w_{\max} / w} \f$ on layers
+/// fed by hidden neurons (the fan-in rule: w sampled neurons stand for the
 /// \f$ w_{\max} \f$ the function was fitted to). Because neuron j of a
 /// width-w layer sits at the centre \f$ (j + 1/2) / w \f$ of its share of
 /// [0, 1], one generator yields the MLP of any hidden width w.
@@ -64,6 +64,8 @@ struct ImplicitGeneratorOptions {
   /// detail of the input layer is more than a few Fourier features of a
   /// raster index can hold; hidden neurons stay pure coordinates.
   TORCH_ARG(bool, embed_fixed_neurons) = true;
+  /// Subtract from each generated weight row its mean (the bias excepted).
+  TORCH_ARG(bool, center_rows) = true;
   /// Allow widths outside [min_width, max_width] (extrapolation).
   TORCH_ARG(bool, allow_any_width) = false;
 };
@@ -107,10 +109,11 @@ class ImplicitGeneratorImpl : public torch::nn::Cloneable<ImplicitGeneratorImpl>
   torch::Tensor raw_layer(int64_t layer, int64_t width, const torch::Tensor& rows = {});
 
   /// Per-column factor turning raw_layer values into weights:
-  /// [1, n_in + 1] = scales[layer] (weights get the Riemann factor).
+  /// [1, n_in + 1] = scales[layer] (weights get the fan-in factor r_l(w)).
   torch::Tensor layer_scale(int64_t layer, int64_t width) const;
 
-  /// Weights and bias of layer `layer`: raw_layer * layer_scale.
+  /// Weights and bias of layer `layer`: raw_layer * layer_scale, weight rows
+  /// centred with center_rows.
   torch::Tensor generate_layer(int64_t layer, int64_t width);
 
   /// The flat weights of Mlp(MlpOptions(mlp_sizes(width))) in its `Spec`

@@ -50,10 +50,9 @@ struct ImplicitTrainingOptions {
   TORCH_ARG(std::vector<int64_t>, widths);
   /// Joint steps (task + fit), after the warm-up.
   TORCH_ARG(int64_t, steps) = 2000;
-  /// Steps of the fit alone, first, at the constant rate lr: a generator at
-  /// initialisation yields networks whose task loss would mostly teach it
-  /// dead neurons, so it starts from the reference (as the paper does). >= 0.
-  TORCH_ARG(int64_t, warmup_steps) = 500;
+  /// Steps of the fit alone, first, at the constant rate lr (starting from
+  /// the reference, as the paper does). >= 0.
+  TORCH_ARG(int64_t, warmup_steps) = 0;
   TORCH_ARG(int64_t, batch_size) = 128;
   TORCH_ARG(double, lr) = 1e-3;
   /// Cosine decay of lr over the joint steps.
@@ -89,6 +88,17 @@ void train_implicit(
     ImplicitGenerator& generator, const torch::Tensor& reference, const data::Dataset& train,
     const ImplicitTrainingOptions& options,
     const std::function<void(const ImplicitStep&)>& on_step = {});
+
+/// Data-dependent rescaling of the generator's layer scales (as LSUV
+/// initialisation rescales layers): layer by layer from the input, both
+/// scales of layer l are multiplied so that the full-width generated
+/// network's pre-activations on `x` have the standard deviation of
+/// `reference`'s. Needed because generated weights are correlated: at equal
+/// weight spread, a smooth weight function gives far larger activations
+/// than the reference's, and training from there kills the ReLUs.
+/// x: a batch of inputs [n, ...]; reference: flat width-max_width weights.
+void match_layer_scales(
+    ImplicitGenerator& generator, const torch::Tensor& reference, const torch::Tensor& x);
 
 /// Test accuracy of the width-`width` MLP the generator yields (in
 /// evaluation mode: no coordinate noise; the mode is restored).
