@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "hnet/io/atomic_file.h"
+#include "gnuplot.h"
 
 extern char** environ;
 
@@ -251,12 +252,12 @@ std::string folder_of(const std::string& path) {
 // The script goes through a temporary file that is unlinked at once: the
 // child reads it as its standard input, and nothing is left behind even if we
 // crash. (A pipe would need SIGPIPE handling should gnuplot exit early.)
-Fd script_file(const std::string& script) {
+Fd script_file(const std::string& script, const char* who) {
   const char* tmp = std::getenv("TMPDIR");
   std::string name = std::string(tmp && *tmp ? tmp : "/tmp") + "/hnet_plot_XXXXXX";
   Fd file(::mkostemp(name.data(), O_CLOEXEC));
   TORCH_CHECK(
-      file.fd >= 0, "plot_accuracy_matrix: cannot create a temporary script file ", name, ": ",
+      file.fd >= 0, who, ": cannot create a temporary script file ", name, ": ",
       errno_str(errno));
   ::unlink(name.c_str());
   const char* data = script.data();
@@ -265,13 +266,13 @@ Fd script_file(const std::string& script) {
     ssize_t n = ::write(file.fd, data, left);
     if (n < 0 && errno == EINTR) continue;
     TORCH_CHECK(
-        n > 0, "plot_accuracy_matrix: cannot write the temporary script file ", name, ": ",
+        n > 0, who, ": cannot write the temporary script file ", name, ": ",
         errno_str(n < 0 ? errno : EIO));
     data += n;
     left -= static_cast<size_t>(n);
   }
   TORCH_CHECK(
-      ::lseek(file.fd, 0, SEEK_SET) == 0, "plot_accuracy_matrix: cannot rewind ", name, ": ",
+      ::lseek(file.fd, 0, SEEK_SET) == 0, who, ": cannot rewind ", name, ": ",
       errno_str(errno));
   return file;
 }
@@ -295,17 +296,7 @@ void check_arguments(const std::string& png_path, const std::vector<std::vector<
           "] must be in [0, 1] or NaN, got ", v);
     }
   }
-  const std::string folder = folder_of(png_path);
-  struct stat info {};
-  TORCH_CHECK(
-      ::stat(folder.c_str(), &info) == 0, "plot_accuracy_matrix: folder ", folder, " of png_path ",
-      png_path, " cannot be used: ", errno_str(errno));
-  TORCH_CHECK(
-      S_ISDIR(info.st_mode), "plot_accuracy_matrix: ", folder, " (folder of png_path ", png_path,
-      ") is not a folder");
-  TORCH_CHECK(
-      ::stat(png_path.c_str(), &info) != 0 || !S_ISDIR(info.st_mode),
-      "plot_accuracy_matrix: png_path ", png_path, " is a folder");
+  detail::check_png_path(png_path, "plot_accuracy_matrix");
 }
 
 }  // namespace
@@ -314,27 +305,54 @@ void plot_accuracy_matrix(
     const std::string& png_path, const std::vector<std::vector<double>>& acc,
     const std::string& title) {
   check_arguments(png_path, acc);
-  Fd script = script_file(make_script(acc, title));
+  detail::render_png(png_path, make_script(acc, title), "plot_accuracy_matrix");
+}
+
+namespace detail {
+
+void check_png_path(const std::string& png_path, const char* who) {
+  TORCH_CHECK(!png_path.empty(), who, ": png_path must not be empty");
+  const std::string folder = folder_of(png_path);
+  struct stat info {};
+  TORCH_CHECK(
+      ::stat(folder.c_str(), &info) == 0, who, ": folder ", folder, " of png_path ", png_path,
+      " cannot be used: ", errno_str(errno));
+  TORCH_CHECK(
+      S_ISDIR(info.st_mode), who, ": ", folder, " (folder of png_path ", png_path,
+      ") is not a folder");
+  TORCH_CHECK(
+      ::stat(png_path.c_str(), &info) != 0 || !S_ISDIR(info.st_mode), who, ": png_path ", png_path,
+      " is a folder");
+}
+
+void render_png(const std::string& png_path, const std::string& script, const char* who) {
+  Fd file = script_file(script, who);
   const std::string command = join(kGnuplotCommand) + " (script on standard input)";
-  ProcessResult run = run_process(kGnuplotCommand, script.fd);
+  ProcessResult run = run_process(kGnuplotCommand, file.fd);
   TORCH_CHECK(
-      run.spawn_error == 0, "plot_accuracy_matrix: cannot run ", command, ": ",
-      errno_str(run.spawn_error), " (is gnuplot installed and on PATH?)");
+      run.spawn_error == 0, who, ": cannot run ", command, ": ", errno_str(run.spawn_error),
+      " (is gnuplot installed and on PATH?)");
   TORCH_CHECK(
-      !run.timed_out, "plot_accuracy_matrix: ", command, " did not finish within ",
-      kTimeout.count(), " s and was killed");
+      !run.timed_out, who, ": ", command, " did not finish within ", kTimeout.count(),
+      " s and was killed");
   TORCH_CHECK(
-      !WIFSIGNALED(run.status), "plot_accuracy_matrix: ", command, " was killed by signal ",
-      WTERMSIG(run.status), ": ", first_meaningful_line(run.err));
+      !WIFSIGNALED(run.status), who, ": ", command, " was killed by signal ", WTERMSIG(run.status),
+      ": ", first_meaningful_line(run.err));
   TORCH_CHECK(
-      WIFEXITED(run.status) && WEXITSTATUS(run.status) == 0, "plot_accuracy_matrix: ", command,
+      WIFEXITED(run.status) && WEXITSTATUS(run.status) == 0, who, ": ", command,
       " failed with exit status ", WEXITSTATUS(run.status), ": ", first_meaningful_line(run.err));
   TORCH_CHECK(
-      run.out.compare(0, kPngSignature.size(), kPngSignature) == 0,
-      "plot_accuracy_matrix: ", command, " exited with status 0 but wrote no PNG (", run.out.size(),
+      run.out.compare(0, kPngSignature.size(), kPngSignature) == 0, who, ": ", command,
+      " exited with status 0 but wrote no PNG (", run.out.size(),
       " bytes on standard output): ", first_meaningful_line(run.err));
   write_file_atomic(png_path, run.out);
 }
+
+std::string quote(const std::string& text) {
+  return quote_for_gnuplot(text);
+}
+
+}  // namespace detail
 
 bool gnuplot_available() {
   Fd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));

@@ -5,6 +5,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <string>
+
 namespace hnet::cli {
 
 /// Registers `hnet demo`: trains a hypernetwork-generated MLP on
@@ -16,6 +18,12 @@ void add_inspect_command(CLI::App& app);
 
 /// Registers `hnet train CONFIG [key=value ...] [--out DIR]` / `--resume DIR`.
 void add_train_command(CLI::App& app);
+
+/// Registers `hnet neumeta CONFIG [key=value ...] [--out DIR]`.
+void add_neumeta_command(CLI::App& app);
+
+/// runs/<config stem>-<UTC time>: the run folder when --out is not given.
+std::string default_out_dir(const std::string& config);
 
 /// Registers `hnet eval CHECKPOINT [--json]`.
 void add_eval_command(CLI::App& app);

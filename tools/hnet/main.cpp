@@ -26,6 +26,7 @@ int main(int argc, char** argv) try {
   hnet::cli::add_generate_command(app);
   hnet::cli::add_demo_command(app);
   hnet::cli::add_inspect_command(app);
+  hnet::cli::add_neumeta_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -18,14 +18,6 @@ struct TrainArgs {
   std::string resume;
 };
 
-// runs/<config stem>-<UTC time> when --out is not given.
-std::string default_out_dir(const std::string& config) {
-  char stamp[32];
-  const std::time_t now = std::time(nullptr);
-  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::gmtime(&now));
-  return "runs/" + std::filesystem::path(config).stem().string() + "-" + stamp;
-}
-
 void run_train(const TrainArgs& args) {
   TrainOptions options;
   options.log = &std::cout;
@@ -60,6 +52,13 @@ void run_train(const TrainArgs& args) {
 }
 
 }  // namespace
+
+std::string default_out_dir(const std::string& config) {
+  char stamp[32];
+  const std::time_t now = std::time(nullptr);
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::gmtime(&now));
+  return "runs/" + std::filesystem::path(config).stem().string() + "-" + stamp;
+}
 
 void add_train_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("train", "Continual learning on Fashion-MNIST from a YAML config");

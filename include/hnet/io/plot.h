@@ -47,6 +47,29 @@ void plot_accuracy_matrix(
     const std::string& png_path, const std::vector<std::vector<double>>& acc,
     const std::string& title);
 
+/// One named line of `plot_accuracy_curves`: a value per x.
+struct Curve {
+  std::string name;
+  std::vector<double> values;
+};
+
+/// Writes a PNG line plot of accuracies against `x` (e.g. network width) to
+/// `png_path`: one line with point markers per curve, named in a key, on a
+/// y axis from the lowest value (rounded down to 0.05) to 1 above it, capped
+/// at 1. `title` and `xlabel` are printed literally, as in plot_accuracy_matrix.
+///
+/// requires: x non-empty and finite; at least one curve, each with one value
+///           per x, every value in [0, 1]; as plot_accuracy_matrix for the
+///           path and gnuplot.
+/// ensures:  as plot_accuracy_matrix: the complete PNG or an untouched path
+///           and a c10::Error naming the curve and index of a bad value.
+///
+/// Example:
+///   plot_accuracy_curves("acc.png", {32, 64}, {{"generated", {0.85, 0.86}}}, "NeuMeta", "width");
+void plot_accuracy_curves(
+    const std::string& png_path, const std::vector<double>& x, const std::vector<Curve>& curves,
+    const std::string& title, const std::string& xlabel);
+
 /// True when `gnuplot` can be run: `gnuplot --version`, found on `PATH`,
 /// starts and exits with status 0.
 bool gnuplot_available();

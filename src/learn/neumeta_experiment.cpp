@@ -1,0 +1,288 @@
+// `hnet neumeta`: reference, reordering, independent baselines, implicit
+// training and evaluation, with the file contracts of DESIGN.md.
+
+#include "hnet/learn/neumeta_experiment.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "hnet/io/atomic_file.h"
+#include "hnet/io/plot.h"
+#include "hnet/io/safetensors.h"
+#include "hnet/learn/neumeta.h"
+#include "hnet/learn/progress.h"
+#include "hnet/spec.h"
+#include "hnet/targets/neuron_order.h"
+
+namespace hnet {
+namespace {
+
+namespace fs = std::filesystem;
+using io::ValueType;
+using json = nlohmann::json;
+
+std::string fixed(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4f", v);
+  return buf;
+}
+
+data::Dataset first_n(data::Dataset d, int64_t n) {
+  if (n > 0 && n < d.size()) {
+    d.images = d.images.narrow(0, 0, n);
+    d.labels = d.labels.narrow(0, 0, n);
+  }
+  return d;
+}
+
+// Rules spanning keys, checked before any file is touched.
+void check_widths(const io::Config& c) {
+  const auto train = c.get_int_list("widths.train");
+  const auto eval = c.get_int_list("widths.eval");
+  TORCH_CHECK(!train.empty(), "config key 'widths.train' must list at least one width, got []");
+  TORCH_CHECK(!eval.empty(), "config key 'widths.eval' must list at least one width, got []");
+  const int64_t lo = *std::min_element(train.begin(), train.end());
+  const int64_t hi = *std::max_element(train.begin(), train.end());
+  for (int64_t w : eval) {
+    TORCH_CHECK(
+        w >= lo && w <= hi, "config key 'widths.eval' must lie in the trained range [", lo, ", ",
+        hi, "] of 'widths.train', got ", w);
+  }
+}
+
+std::vector<double> octaves(int64_t n) {
+  std::vector<double> f;
+  for (int64_t k = 0; k < n; ++k) f.push_back(std::ldexp(1.0, static_cast<int>(k)));
+  return f;
+}
+
+int64_t parameter_count(torch::nn::Module& m) {
+  int64_t n = 0;
+  for (const auto& p : m.parameters()) n += p.numel();
+  return n;
+}
+
+MlpTrainingOptions mlp_options(const io::Config& c, uint64_t seed) {
+  return MlpTrainingOptions()
+      .steps(c.get_int("mlp.steps"))
+      .batch_size(c.get_int("mlp.batch_size"))
+      .lr(c.get_float("mlp.lr"))
+      .cosine(c.get_string("optimizer.schedule") == "cosine")
+      .seed(seed);
+}
+
+// Trains one plain MLP as a progress phase; returns its flat weights.
+torch::Tensor train_phase(
+    Progress& progress, const std::string& label, const std::vector<int64_t>& sizes,
+    const data::Dataset& train, const MlpTrainingOptions& options) {
+  progress.start(label, options.steps());
+  return train_mlp(sizes, train, options, [&](int64_t step, double loss) {
+    progress.update(step, loss);
+  });
+}
+
+void write_plot(
+    const fs::path& dir, const std::vector<int64_t>& widths, const json& generated,
+    const json& independent, std::ostream& log) {
+  if (!io::gnuplot_available()) {
+    log << "gnuplot not found: accuracy.png not written\n";
+    return;
+  }
+  std::vector<double> x(widths.begin(), widths.end());
+  io::plot_accuracy_curves(
+      (dir / "accuracy.png").string(), x,
+      {{"generated (implicit)", generated.get<std::vector<double>>()},
+       {"independent", independent.get<std::vector<double>>()}},
+      "Fashion-MNIST MLP 784-w-w-10, NeuMeta", "hidden width w");
+}
+
+}  // namespace
+
+io::ConfigSchema neumeta_config_schema() {
+  io::ConfigSchema s;
+  s.add({"method", ValueType::kString, "neumeta", "experiment", {}, false, {"neumeta"}});
+  s.add({"seed", ValueType::kInt, "1", "random seed", 0.0});
+  s.add({"threads", ValueType::kInt, "2", "LibTorch threads (0: all cores)", 0.0});
+  s.add({"data.root", ValueType::kString, "\"\"", "folder of the Fashion-MNIST .gz files"});
+  s.add({"data.train_limit", ValueType::kInt, "0", "first n training images only (0: all)", 0.0});
+  s.add({"data.test_limit", ValueType::kInt, "0", "first n test images only (0: all)", 0.0});
+  s.add(
+      {"widths.train", ValueType::kIntList, "[32, 64, 128, 256]",
+       "hidden widths the task loss samples; the largest is the reference's", 1.0});
+  s.add(
+      {"widths.eval", ValueType::kIntList, "[32, 48, 64, 96, 128, 192, 256]",
+       "hidden widths evaluated (within the trained range)", 1.0});
+  s.add({"mlp.steps", ValueType::kInt, "2000", "steps of the reference and each baseline", 1.0});
+  s.add({"mlp.batch_size", ValueType::kInt, "128", "batch size of the plain MLPs", 1.0});
+  s.add({"mlp.lr", ValueType::kFloat, "0.001", "Adam learning rate of the plain MLPs", 0.0, true});
+  s.add({"order.outgoing", ValueType::kBool, "true", "reorder by outgoing weights too"});
+  s.add({"generator.hidden", ValueType::kIntList, "[64, 64]", "widths of the coordinate MLP", 1.0});
+  s.add(
+      {"generator.octaves", ValueType::kInt, "8", "Fourier frequencies 1, 2, 4, ... (count)",
+       1.0});
+  s.add({"generator.noise", ValueType::kFloat, "0.0005", "std of the coordinate noise", 0.0});
+  s.add({"optimizer.lr", ValueType::kFloat, "0.001", "Adam learning rate (generator)", 0.0, true});
+  s.add({"optimizer.batch_size", ValueType::kInt, "128", "batch size (generator)", 1.0});
+  s.add({"optimizer.steps", ValueType::kInt, "800", "generator training steps", 1.0});
+  s.add(
+      {"optimizer.schedule", ValueType::kString, "cosine", "learning rate over training", {},
+       false, {"constant", "cosine"}});
+  s.add({"implicit.warmup_steps", ValueType::kInt, "0", "fit-only steps before the joint ones", 0.0});
+  s.add({"implicit.widths_per_step", ValueType::kInt, "1", "widths in each step's task loss", 1.0});
+  s.add({"implicit.fit_weight", ValueType::kFloat, "0.1", "weight of the fit to the reference", 0.0});
+  s.add({"implicit.fit_rows", ValueType::kInt, "32", "neurons per layer in each step's fit", 1.0});
+  s.add({"log.every", ValueType::kInt, "100", "steps between metric lines", 1.0});
+  s.add({"eval.batch_size", ValueType::kInt, "1000", "evaluation batch size", 1.0});
+  return s;
+}
+
+std::string run_neumeta_experiment(const io::Config& c, const NeumetaRunOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  std::ostringstream discard;
+  std::ostream& log = options.log ? *options.log : discard;
+  const fs::path dir = options.out_dir;
+  TORCH_CHECK(!options.out_dir.empty(), "neumeta: the output folder must not be empty");
+  TORCH_CHECK(
+      !fs::exists(dir / "summary.json"), "--out ", options.out_dir,
+      ": the folder already holds a run (summary.json); choose another --out");
+  check_widths(c);
+  const auto train_widths = c.get_int_list("widths.train");
+  const auto eval_widths = c.get_int_list("widths.eval");
+  const int64_t full = *std::max_element(train_widths.begin(), train_widths.end());
+  const int64_t lo = *std::min_element(train_widths.begin(), train_widths.end());
+  const uint64_t seed = static_cast<uint64_t>(c.get_int("seed"));
+  const int64_t eval_batch = c.get_int("eval.batch_size");
+
+  const std::string root =
+      c.get_string("data.root").empty() ? data::default_data_root() : c.get_string("data.root");
+  const auto train =
+      first_n(data::load_fashion_mnist(root, data::Split::kTrain), c.get_int("data.train_limit"));
+  const auto test =
+      first_n(data::load_fashion_mnist(root, data::Split::kTest), c.get_int("data.test_limit"));
+
+  torch::manual_seed(seed);
+  ImplicitGenerator generator(
+      ImplicitGeneratorOptions(train.images[0].numel(), 10, lo, full)
+          .frequencies(octaves(c.get_int("generator.octaves")))
+          .hidden(c.get_int_list("generator.hidden"))
+          .coordinate_noise(c.get_float("generator.noise")));
+
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  TORCH_CHECK(!ec, "--out ", options.out_dir, ": cannot create the folder: ", ec.message());
+  io::remove_stale_temporaries(dir.string());
+  io::write_file_atomic((dir / "config.yaml").string(), c.to_yaml());
+  const int64_t threads = c.get_int("threads");
+  torch::set_num_threads(
+      threads > 0 ? static_cast<int>(threads)
+                  : static_cast<int>(std::thread::hardware_concurrency()));
+
+  Progress progress(log, ProgressOptions().terminal(options.terminal));
+  const auto sizes = generator->mlp_sizes(full);
+  auto reference = train_phase(
+      progress, "reference " + shape_str(sizes), sizes, train, mlp_options(c, seed));
+  const double reference_acc = mlp_accuracy(sizes, reference, test, eval_batch);
+  progress.finish("test acc " + fixed(reference_acc));
+  auto ordered =
+      order_mlp_neurons(sizes, reference, NeuronOrderOptions().outgoing(c.get_bool("order.outgoing")))
+          .flat;
+  const double ordered_acc = mlp_accuracy(sizes, ordered, test, eval_batch);
+  log << "reordered reference: test acc " << fixed(ordered_acc) << "\n";
+
+  std::vector<double> independent;
+  for (size_t k = 0; k < eval_widths.size(); ++k) {
+    const auto s = generator->mlp_sizes(eval_widths[k]);
+    auto flat = train_phase(
+        progress, "independent " + shape_str(s), s, train, mlp_options(c, seed + 1 + k));
+    independent.push_back(mlp_accuracy(s, flat, test, eval_batch));
+    progress.finish("test acc " + fixed(independent.back()));
+  }
+
+  generator->calibrate_scales(ordered);
+  match_layer_scales(generator, ordered, train.images.narrow(0, 0, std::min<int64_t>(512, train.size())));
+  std::ofstream metrics(dir / "metrics.jsonl", std::ios::trunc);
+  TORCH_CHECK(metrics, "neumeta: cannot open ", (dir / "metrics.jsonl").string());
+  const int64_t steps = c.get_int("optimizer.steps");
+  const int64_t log_every = c.get_int("log.every");
+  progress.start("implicit generator", c.get_int("implicit.warmup_steps") + steps);
+  train_implicit(
+      generator, ordered, train,
+      ImplicitTrainingOptions(train_widths)
+          .steps(steps)
+          .warmup_steps(c.get_int("implicit.warmup_steps"))
+          .batch_size(c.get_int("optimizer.batch_size"))
+          .lr(c.get_float("optimizer.lr"))
+          .cosine(c.get_string("optimizer.schedule") == "cosine")
+          .widths_per_step(c.get_int("implicit.widths_per_step"))
+          .fit_weight(c.get_float("implicit.fit_weight"))
+          .fit_rows(c.get_int("implicit.fit_rows"))
+          .seed(seed),
+      [&](const ImplicitStep& r) {
+        progress.update(r.step, r.task + c.get_float("implicit.fit_weight") * r.fit);
+        if (r.step % log_every == 0) {
+          metrics << json{{"step", r.step}, {"task", r.task}, {"fit", r.fit}}.dump() << std::endl;
+        }
+      });
+  progress.finish();
+
+  json results = json::array(), generated_acc = json::array(), gaps = json::array();
+  double max_gap = -1;
+  for (size_t k = 0; k < eval_widths.size(); ++k) {
+    const int64_t w = eval_widths[k];
+    const double acc = implicit_accuracy(generator, w, test, eval_batch);
+    const bool trained =
+        std::find(train_widths.begin(), train_widths.end(), w) != train_widths.end();
+    const double gap = independent[k] - acc;
+    max_gap = std::max(max_gap, gap);
+    generated_acc.push_back(acc);
+    gaps.push_back(gap);
+    results.push_back(
+        {{"width", w},
+         {"trained", trained},
+         {"generated_acc", acc},
+         {"independent_acc", independent[k]},
+         {"gap", gap}});
+    log << "width " << w << (trained ? " (trained)" : " (unseen) ") << "  generated "
+        << fixed(acc) << "  independent " << fixed(independent[k]) << "  gap " << fixed(gap)
+        << "\n";
+  }
+
+  io::NamedTensors tensors;
+  for (const auto& p : generator->named_parameters()) tensors.emplace_back(p.key(), p.value());
+  for (const auto& b : generator->named_buffers()) tensors.emplace_back(b.key(), b.value());
+  io::save_safetensors(
+      (dir / "generator.safetensors").string(), tensors,
+      {{"format", "hnet-implicit-generator"}, {"config", c.to_yaml()}});
+
+  const int64_t generator_params = parameter_count(*generator);
+  const int64_t reference_params = reference.numel();
+  json summary{
+      {"method", "neumeta"},
+      {"widths", eval_widths},
+      {"train_widths", train_widths},
+      {"results", results},
+      {"generated_acc", generated_acc},
+      {"independent_acc", independent},
+      {"gap", gaps},
+      {"max_gap", max_gap},
+      {"generator_params", generator_params},
+      {"reference_params", reference_params},
+      {"target_params", reference_params},
+      {"reference_acc", reference_acc},
+      {"reordered_reference_acc", ordered_acc},
+      {"target_met", max_gap <= 0.02 && generator_params < reference_params},
+      {"train_steps", c.get_int("implicit.warmup_steps") + steps},
+      {"threads", torch::get_num_threads()}};
+  summary["wall_seconds"] =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  io::write_file_atomic((dir / "summary.json").string(), summary.dump(2) + "\n");
+  write_plot(dir, eval_widths, generated_acc, json(independent), log);
+  return summary.dump(2);
+}
+
+}  // namespace hnet

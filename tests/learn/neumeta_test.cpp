@@ -1,0 +1,83 @@
+// NeuMeta training on tiny synthetic data: the fit to the reference is
+// learned, plain MLP training learns, and bad options are named.
+
+#include "hnet/learn/neumeta.h"
+
+#include "hnet/targets/mlp.h"
+#include "support/test_support.h"
+
+namespace hnet {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Two separable classes of 3-pixel "images": the sign of the first pixel.
+data::Dataset toy(int64_t n) {
+  data::Dataset d;
+  d.images = torch::randn({n, 1, 1, 3});
+  d.labels = (d.images.flatten(1).select(1, 0) > 0).to(torch::kLong);
+  return d;
+}
+
+// Rows stay uncentred: with 3 inputs a zero-mean row is a strong constraint,
+// and the fit compares raw values with an uncentred reference.
+ImplicitGeneratorOptions tiny() {
+  return ImplicitGeneratorOptions(3, 2, 2, 6).frequencies({1, 2}).hidden({16, 16}).center_rows(false);
+}
+
+TEST(ImplicitTraining, WarmupFitsTheReference) {
+  test::seed_torch();
+  ImplicitGenerator gen(tiny());
+  Mlp mlp{MlpOptions(gen->mlp_sizes(6))};
+  // A smooth reference: weight = sin of its position, easy for g.
+  auto reference = torch::sin(torch::linspace(0, 3, mlp->spec()->numel())) * 0.3;
+  gen->calibrate_scales(reference);
+  gen->eval();
+  auto error = [&] { return (gen->generate(6) - reference).pow(2).mean().item<double>(); };
+  const double before = error();
+  gen->train();
+  train_implicit(
+      gen, reference, toy(64),
+      ImplicitTrainingOptions({2, 6}).steps(1).warmup_steps(150).lr(1e-2).fit_rows(6));
+  gen->eval();
+  EXPECT_LT(error(), 0.5 * before);
+}
+
+TEST(ImplicitTraining, TaskLossTrainsEveryWidth) {
+  test::seed_torch();
+  ImplicitGenerator gen(tiny());
+  auto train = toy(256);
+  auto reference = train_mlp({3, 6, 6, 2}, train, MlpTrainingOptions().steps(200).batch_size(32).lr(1e-2));
+  EXPECT_GT(mlp_accuracy({3, 6, 6, 2}, reference, train, 64), 0.9);
+  gen->calibrate_scales(reference);
+  std::vector<double> task;
+  train_implicit(
+      gen, reference, train,
+      ImplicitTrainingOptions({2, 4, 6}).steps(200).warmup_steps(20).batch_size(32).lr(1e-2),
+      [&](const ImplicitStep& s) {
+        if (s.step > 20) task.push_back(s.task);
+      });
+  ASSERT_EQ(task.size(), 200u);
+  for (int64_t w : {2, 3, 6}) EXPECT_GT(implicit_accuracy(gen, w, train, 64), 0.85) << "width " << w;
+}
+
+TEST(ImplicitTraining, RejectsBadOptions) {
+  ImplicitGenerator gen(tiny());
+  auto reference = torch::zeros({Mlp(MlpOptions(gen->mlp_sizes(6)))->spec()->numel()});
+  auto msg = [&](const ImplicitTrainingOptions& o) {
+    return test::error_message([&] { train_implicit(gen, reference, toy(8), o); });
+  };
+  EXPECT_THAT(msg(ImplicitTrainingOptions({2, 9})), HasSubstr("width 9 is outside the trained range [2, 6]"));
+  EXPECT_THAT(msg(ImplicitTrainingOptions({})), HasSubstr("widths must list at least one width"));
+  EXPECT_THAT(msg(ImplicitTrainingOptions({2}).steps(0)), HasSubstr("steps must be > 0, got 0"));
+  EXPECT_THAT(msg(ImplicitTrainingOptions({2}).fit_weight(-1)), HasSubstr("fit_weight must be >= 0, got -1"));
+  EXPECT_THAT(msg(ImplicitTrainingOptions({2}).warmup_steps(-2)), HasSubstr("warmup_steps must be >= 0, got -2"));
+  EXPECT_THAT(
+      test::error_message([&] {
+        train_implicit(gen, torch::zeros({4}), toy(8), ImplicitTrainingOptions({2}));
+      }),
+      HasSubstr("reference must be the [" + std::to_string(reference.numel()) + "] flat weights"));
+}
+
+}  // namespace
+}  // namespace hnet
