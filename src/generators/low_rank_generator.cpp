@@ -151,17 +151,25 @@ void LowRankGeneratorImpl::calibrate_products() {
   // output scale of its B factor, which W is linear in (direct mode: the
   // base of a weight is 0).
   torch::NoGradGuard no_grad;
-  const auto cond =
-      detail::calibration_sample(64, options.condition_dim(), options.condition_second_moment());
-  Weights dense(spec_, forward(cond));
   const Spec& factors = *layout_->factor_spec();
+  // 256 sample conditions, 4 at a time (as calibrate_output), so that huge
+  // targets stay within memory: E[W^2] per dense entry.
+  std::vector<double> moments(spec_->size(), 0.0);
+  const int rounds = 64;
+  for (int r = 0; r < rounds; ++r) {
+    Weights dense(
+        spec_, forward(detail::calibration_sample(
+                   4, options.condition_dim(), options.condition_second_moment())));
+    for (size_t i = 0; i < spec_->size(); ++i) {
+      moments[i] += dense[i].pow(2).mean().item<double>() / rounds;
+    }
+  }
   for (size_t i = 0; i < spec_->size(); ++i) {
     const auto& e = (*spec_)[i];
     if (!factors.contains(e.name + ".b")) continue;
-    const double measured = dense[i].pow(2).mean().item<double>();
     const auto& b = factors[factors.index(e.name + ".b")];
     decoder->output->scale.narrow(0, b.offset, b.numel)
-        .mul_(std::sqrt(e.init_variance(options.output().fan()) / measured));
+        .mul_(std::sqrt(e.init_variance(options.output().fan()) / moments[i]));
   }
 }
 
