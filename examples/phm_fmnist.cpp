@@ -105,7 +105,8 @@ int main(int argc, char** argv) {
   app.add_option("--batch-size", batch_size, "batch size")->check(positive);
   app.add_option("--lr", lr, "Adam learning rate")->check(positive);
   app.add_option("--threads", threads, "LibTorch threads")->check(positive);
-  app.add_option("--seed", seed, "seed of initialisation and batches")->check(CLI::NonNegativeNumber);
+  app.add_option("--seed", seed, "seed of initialisation and batches")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--out", out, "write the results as JSON to this file");
   try {
     app.parse(argc, argv);
@@ -124,17 +125,21 @@ int main(int argc, char** argv) {
     const auto dense = train(0, steps, batch_size, lr, seed, train_set, test_set);
     const auto phm = train(n, steps, batch_size, lr, seed, train_set, test_set);
     nlohmann::json j = {
-        {"steps", steps}, {"threads", threads}, {"n", n},
-        {"dense", {{"params", dense.params}, {"test_accuracy", dense.test_accuracy},
-                   {"seconds", dense.seconds}}},
-        {"phm", {{"params", phm.params}, {"test_accuracy", phm.test_accuracy},
-                 {"seconds", phm.seconds}}},
+        {"steps", steps},
+        {"threads", threads},
+        {"n", n},
+        {"dense",
+         {{"params", dense.params},
+          {"test_accuracy", dense.test_accuracy},
+          {"seconds", dense.seconds}}},
+        {"phm",
+         {{"params", phm.params}, {"test_accuracy", phm.test_accuracy}, {"seconds", phm.seconds}}},
         {"param_ratio", static_cast<double>(phm.params) / dense.params},
         {"accuracy_gap", dense.test_accuracy - phm.test_accuracy}};
     std::cout << "dense: " << dense.params << " params, test accuracy " << dense.test_accuracy
               << "\nphm n=" << n << ": " << phm.params << " params ("
-              << j["param_ratio"].get<double>() << " of dense), test accuracy "
-              << phm.test_accuracy << std::endl;
+              << j["param_ratio"].get<double>() << " of dense), test accuracy " << phm.test_accuracy
+              << std::endl;
     if (!out.empty()) hnet::io::write_file_atomic(out, j.dump(2) + "\n");
   } catch (const c10::Error& e) {  // bad input: a rule hnet checks
     std::cerr << "phm_fmnist: " << first_line(e.what_without_backtrace()) << "\n";

@@ -34,7 +34,8 @@ void ImplicitGeneratorImpl::reset() {
   TORCH_CHECK(
       o.max_width() >= o.min_width(), kWho, ": max_width must be >= min_width (", o.min_width(),
       "), got ", o.max_width());
-  TORCH_CHECK(o.hidden_layers() >= 1, kWho, ": hidden_layers must be >= 1, got ", o.hidden_layers());
+  TORCH_CHECK(
+      o.hidden_layers() >= 1, kWho, ": hidden_layers must be >= 1, got ", o.hidden_layers());
   TORCH_CHECK(!o.frequencies().empty(), kWho, ": frequencies must not be empty");
   for (size_t k = 0; k < o.frequencies().size(); ++k) {
     const double f = o.frequencies()[k];
@@ -52,17 +53,16 @@ void ImplicitGeneratorImpl::reset() {
   const int64_t f = static_cast<int64_t>(o.frequencies().size());
   frequencies = register_buffer(
       "frequencies", torch::tensor(o.frequencies(), torch::kDouble).mul(M_PI).to(torch::kFloat));
-  first = register_module(
-      "first", torch::nn::Linear(4 * 2 * f + 1, o.hidden().front()));
+  first = register_module("first", torch::nn::Linear(4 * 2 * f + 1, o.hidden().front()));
   trunk = register_module(
-      "trunk",
-      Trunk(
-          o.hidden().front(), std::vector<int64_t>(o.hidden().begin() + 1, o.hidden().end()),
-          o.activation()));
+      "trunk", Trunk(
+                   o.hidden().front(),
+                   std::vector<int64_t>(o.hidden().begin() + 1, o.hidden().end()), o.activation()));
   head = register_module("head", torch::nn::Linear(o.hidden().back(), 1));
   input_embedding = output_embedding = torch::Tensor();
   if (o.embed_fixed_neurons()) {
-    input_embedding = register_parameter("input_embedding", torch::empty({o.inputs(), o.hidden().front()}));
+    input_embedding =
+        register_parameter("input_embedding", torch::empty({o.inputs(), o.hidden().front()}));
     output_embedding =
         register_parameter("output_embedding", torch::empty({o.outputs(), o.hidden().front()}));
   }
@@ -72,7 +72,8 @@ void ImplicitGeneratorImpl::reset() {
 
 void ImplicitGeneratorImpl::reset_parameters() {
   torch::NoGradGuard no_grad;
-  first->weight.normal_(0.0, std::sqrt(activation_gain(options.activation()) / first->weight.size(1)));
+  first->weight.normal_(
+      0.0, std::sqrt(activation_gain(options.activation()) / first->weight.size(1)));
   first->bias.zero_();
   // About the spread of the Fourier part of the first product.
   if (input_embedding.defined()) input_embedding.normal_(0.0, 0.5);
@@ -116,8 +117,7 @@ void ImplicitGeneratorImpl::pretty_print(std::ostream& stream) const {
 void ImplicitGeneratorImpl::check_width(int64_t width) const {
   TORCH_CHECK(width > 0, kWho, ": width must be > 0, got ", width);
   TORCH_CHECK(
-      options.allow_any_width() ||
-          (width >= options.min_width() && width <= options.max_width()),
+      options.allow_any_width() || (width >= options.min_width() && width <= options.max_width()),
       kWho, ": width ", width, " is outside the trained range [", options.min_width(), ", ",
       options.max_width(), "]; set allow_any_width to extrapolate");
 }
@@ -135,7 +135,8 @@ torch::Tensor ImplicitGeneratorImpl::features(const torch::Tensor& c) const {
   return torch::cat({angles.sin(), angles.cos()}, 1);
 }
 
-torch::Tensor ImplicitGeneratorImpl::lookup(const torch::Tensor& table, const torch::Tensor& c) const {
+torch::Tensor ImplicitGeneratorImpl::lookup(
+    const torch::Tensor& table, const torch::Tensor& c) const {
   const int64_t n = table.size(0);
   auto idx = (c * static_cast<double>(n)).floor().clamp(0, n - 1).to(torch::kLong);
   return table.index_select(0, idx);
@@ -209,8 +210,8 @@ torch::Tensor ImplicitGeneratorImpl::raw_layer(
         ": rows must be a 1-D int64 tensor, got ", shape_str(rows.sizes()), " ",
         rows.scalar_type());
     TORCH_CHECK(
-        rows.numel() == 0 || (rows.min().item<int64_t>() >= 0 &&
-                              rows.max().item<int64_t>() < n_out),
+        rows.numel() == 0 ||
+            (rows.min().item<int64_t>() >= 0 && rows.max().item<int64_t>() < n_out),
         kWho, ": rows must be in [0, ", n_out, ") for layer ", layer);
     out_c = out_c.index_select(0, rows);
   }
@@ -288,9 +289,8 @@ void ImplicitGeneratorImpl::calibrate_scales(const torch::Tensor& reference) {
   int64_t numel = 0;
   for (size_t l = 0; l + 1 < sizes.size(); ++l) numel += (sizes[l] + 1) * sizes[l + 1];
   TORCH_CHECK(
-      reference.dim() == 1 && reference.size(0) == numel, kWho,
-      ": reference must be the [", numel, "] flat weights of an MLP ", shape_str(sizes), ", got ",
-      shape_str(reference.sizes()));
+      reference.dim() == 1 && reference.size(0) == numel, kWho, ": reference must be the [", numel,
+      "] flat weights of an MLP ", shape_str(sizes), ", got ", shape_str(reference.sizes()));
   torch::NoGradGuard no_grad;
   int64_t offset = 0;
   for (int64_t l = 0; l < layers(); ++l) {

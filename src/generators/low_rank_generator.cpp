@@ -102,8 +102,8 @@ torch::Tensor LowRankLayout::compose(const torch::Tensor& factors) const {
 
 void LowRankLayout::normalize_base(torch::Tensor& base, Fan fan) const {
   TORCH_CHECK(
-      base.dim() == 1 && base.size(0) == factors_->numel(),
-      "LowRankGenerator: base must be [", factors_->numel(), "], got ", shape_str(base.sizes()));
+      base.dim() == 1 && base.size(0) == factors_->numel(), "LowRankGenerator: base must be [",
+      factors_->numel(), "], got ", shape_str(base.sizes()));
   torch::NoGradGuard no_grad;
   auto slice = [&](size_t factor_entry) {
     const auto& f = (*factors_)[factor_entry];
@@ -114,8 +114,8 @@ void LowRankLayout::normalize_base(torch::Tensor& base, Fan fan) const {
     auto a = slice(factor_index_[i]).view({-1, rank_});
     auto b = slice(factor_index_[i] + 1);
     // A with orthogonal columns of equal norm: ||A B||^2 = ||A_col||^2 ||B||^2.
-    const double a_norm =
-        std::sqrt(static_cast<double>(a.size(0)) * (*factors_)[factor_index_[i]].init_variance(fan));
+    const double a_norm = std::sqrt(
+        static_cast<double>(a.size(0)) * (*factors_)[factor_index_[i]].init_variance(fan));
     a.copy_(std::get<0>(at::linalg_qr(torch::randn_like(a), "reduced")) * a_norm);
     // B at exactly its expected second moment: the composed variance is then
     // r Var(A) Var(B), the dense rule, for this draw and not only on average.

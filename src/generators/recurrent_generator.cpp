@@ -19,8 +19,8 @@ void RecurrentGeneratorImpl::reset() {
   detail::check_generator_options(options, "RecurrentGenerator");
   const auto& hidden = options.hidden();
   TORCH_CHECK(
-      !hidden.empty() && std::all_of(
-                             hidden.begin(), hidden.end(), [&](int64_t h) { return h == hidden[0]; }),
+      !hidden.empty() &&
+          std::all_of(hidden.begin(), hidden.end(), [&](int64_t h) { return h == hidden[0]; }),
       "RecurrentGenerator: hidden must list the LSTM layers, all of one width, got ",
       shape_str(hidden));
   const int64_t k = (spec_->numel() + options.chunk_size() - 1) / options.chunk_size();

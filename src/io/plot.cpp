@@ -19,8 +19,8 @@
 #include <sstream>
 #include <utility>
 
-#include "hnet/io/atomic_file.h"
 #include "gnuplot.h"
+#include "hnet/io/atomic_file.h"
 
 extern char** environ;
 
@@ -257,8 +257,7 @@ Fd script_file(const std::string& script, const char* who) {
   std::string name = std::string(tmp && *tmp ? tmp : "/tmp") + "/hnet_plot_XXXXXX";
   Fd file(::mkostemp(name.data(), O_CLOEXEC));
   TORCH_CHECK(
-      file.fd >= 0, who, ": cannot create a temporary script file ", name, ": ",
-      errno_str(errno));
+      file.fd >= 0, who, ": cannot create a temporary script file ", name, ": ", errno_str(errno));
   ::unlink(name.c_str());
   const char* data = script.data();
   size_t left = script.size();
@@ -272,8 +271,7 @@ Fd script_file(const std::string& script, const char* who) {
     left -= static_cast<size_t>(n);
   }
   TORCH_CHECK(
-      ::lseek(file.fd, 0, SEEK_SET) == 0, who, ": cannot rewind ", name, ": ",
-      errno_str(errno));
+      ::lseek(file.fd, 0, SEEK_SET) == 0, who, ": cannot rewind ", name, ": ", errno_str(errno));
   return file;
 }
 

@@ -17,7 +17,8 @@ std::string curves_script(
     const std::vector<double>& x, const std::vector<Curve>& curves, const std::string& title,
     const std::string& xlabel) {
   double low = 1;
-  for (const auto& c : curves) low = std::min(low, *std::min_element(c.values.begin(), c.values.end()));
+  for (const auto& c : curves)
+    low = std::min(low, *std::min_element(c.values.begin(), c.values.end()));
   low = std::max(0.0, std::floor(low * 20 - 1e-9) / 20);
   std::ostringstream s;
   s.imbue(std::locale::classic());

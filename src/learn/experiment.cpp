@@ -152,7 +152,8 @@ Experiment Experiment::build(const io::Config& c) {
   TORCH_CHECK(
       c.get_string("method") != "interval" || kind == "chunked" || kind == "full",
       "config key 'generator.kind' must be chunked or full for method interval (interval "
-      "propagation), got '", kind, "'");
+      "propagation), got '",
+      kind, "'");
   const std::string root =
       c.get_string("data.root").empty() ? data::default_data_root() : c.get_string("data.root");
   const auto train = data::load_fashion_mnist(root, data::Split::kTrain);

@@ -45,7 +45,8 @@ double lr_at(int64_t step, int64_t steps, double lr, bool cosine) {
   return scheduled_lr(ContinualOptions().steps(steps).lr(lr).cosine_lr(cosine), step);
 }
 
-void check_common(int64_t steps, int64_t batch, double lr, const data::Dataset& train, const char* who) {
+void check_common(
+    int64_t steps, int64_t batch, double lr, const data::Dataset& train, const char* who) {
   TORCH_CHECK(steps > 0, who, ": steps must be > 0, got ", steps);
   TORCH_CHECK(batch > 0, who, ": batch_size must be > 0, got ", batch);
   TORCH_CHECK(lr > 0, who, ": lr must be > 0, got ", lr);
@@ -140,8 +141,7 @@ void train_implicit(
       const int64_t n_out = targets[l].size(0);
       auto rows = torch::randperm(n_out, batches.rng(), torch::kLong)
                       .narrow(0, 0, std::min(o.fit_rows(), n_out));
-      auto mse =
-          F::mse_loss(generator->raw_layer(l, full, rows), targets[l].index_select(0, rows));
+      auto mse = F::mse_loss(generator->raw_layer(l, full, rows), targets[l].index_select(0, rows));
       fit = l == 0 ? mse : fit + mse;
     }
     return fit / static_cast<double>(generator->layers());
@@ -200,7 +200,8 @@ void match_layer_scales(
     const int64_t n_in = v.size(1) - 1;
     auto pre_ref = torch::addmm(ref[2 * l + 1], h_ref, ref[2 * l].t());
     auto pre_gen = torch::addmm(v.select(1, n_in), h_gen, v.narrow(1, 0, n_in).t());
-    const double ratio = pre_ref.std().item<double>() / std::max(pre_gen.std().item<double>(), 1e-12);
+    const double ratio =
+        pre_ref.std().item<double>() / std::max(pre_gen.std().item<double>(), 1e-12);
     generator->scales[l].mul_(ratio);
     pre_gen = pre_gen * ratio;
     const bool last = l + 1 == generator->layers();

@@ -81,9 +81,8 @@ torch::Tensor train_phase(
     Progress& progress, const std::string& label, const std::vector<int64_t>& sizes,
     const data::Dataset& train, const MlpTrainingOptions& options) {
   progress.start(label, options.steps());
-  return train_mlp(sizes, train, options, [&](int64_t step, double loss) {
-    progress.update(step, loss);
-  });
+  return train_mlp(
+      sizes, train, options, [&](int64_t step, double loss) { progress.update(step, loss); });
 }
 
 void write_plot(
@@ -123,18 +122,24 @@ io::ConfigSchema neumeta_config_schema() {
   s.add({"order.outgoing", ValueType::kBool, "true", "reorder by outgoing weights too"});
   s.add({"generator.hidden", ValueType::kIntList, "[64, 64]", "widths of the coordinate MLP", 1.0});
   s.add(
-      {"generator.octaves", ValueType::kInt, "8", "Fourier frequencies 1, 2, 4, ... (count)",
-       1.0});
+      {"generator.octaves", ValueType::kInt, "8", "Fourier frequencies 1, 2, 4, ... (count)", 1.0});
   s.add({"generator.noise", ValueType::kFloat, "0.0005", "std of the coordinate noise", 0.0});
   s.add({"optimizer.lr", ValueType::kFloat, "0.001", "Adam learning rate (generator)", 0.0, true});
   s.add({"optimizer.batch_size", ValueType::kInt, "128", "batch size (generator)", 1.0});
   s.add({"optimizer.steps", ValueType::kInt, "800", "generator training steps", 1.0});
   s.add(
-      {"optimizer.schedule", ValueType::kString, "cosine", "learning rate over training", {},
-       false, {"constant", "cosine"}});
-  s.add({"implicit.warmup_steps", ValueType::kInt, "0", "fit-only steps before the joint ones", 0.0});
+      {"optimizer.schedule",
+       ValueType::kString,
+       "cosine",
+       "learning rate over training",
+       {},
+       false,
+       {"constant", "cosine"}});
+  s.add(
+      {"implicit.warmup_steps", ValueType::kInt, "0", "fit-only steps before the joint ones", 0.0});
   s.add({"implicit.widths_per_step", ValueType::kInt, "1", "widths in each step's task loss", 1.0});
-  s.add({"implicit.fit_weight", ValueType::kFloat, "0.1", "weight of the fit to the reference", 0.0});
+  s.add(
+      {"implicit.fit_weight", ValueType::kFloat, "0.1", "weight of the fit to the reference", 0.0});
   s.add({"implicit.fit_rows", ValueType::kInt, "32", "neurons per layer in each step's fit", 1.0});
   s.add({"log.every", ValueType::kInt, "100", "steps between metric lines", 1.0});
   s.add({"eval.batch_size", ValueType::kInt, "1000", "evaluation batch size", 1.0});
@@ -166,11 +171,10 @@ std::string run_neumeta_experiment(const io::Config& c, const NeumetaRunOptions&
       first_n(data::load_fashion_mnist(root, data::Split::kTest), c.get_int("data.test_limit"));
 
   torch::manual_seed(seed);
-  ImplicitGenerator generator(
-      ImplicitGeneratorOptions(train.images[0].numel(), 10, lo, full)
-          .frequencies(octaves(c.get_int("generator.octaves")))
-          .hidden(c.get_int_list("generator.hidden"))
-          .coordinate_noise(c.get_float("generator.noise")));
+  ImplicitGenerator generator(ImplicitGeneratorOptions(train.images[0].numel(), 10, lo, full)
+                                  .frequencies(octaves(c.get_int("generator.octaves")))
+                                  .hidden(c.get_int_list("generator.hidden"))
+                                  .coordinate_noise(c.get_float("generator.noise")));
 
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -184,13 +188,13 @@ std::string run_neumeta_experiment(const io::Config& c, const NeumetaRunOptions&
 
   Progress progress(log, ProgressOptions().terminal(options.terminal));
   const auto sizes = generator->mlp_sizes(full);
-  auto reference = train_phase(
-      progress, "reference " + shape_str(sizes), sizes, train, mlp_options(c, seed));
+  auto reference =
+      train_phase(progress, "reference " + shape_str(sizes), sizes, train, mlp_options(c, seed));
   const double reference_acc = mlp_accuracy(sizes, reference, test, eval_batch);
   progress.finish("test acc " + fixed(reference_acc));
-  auto ordered =
-      order_mlp_neurons(sizes, reference, NeuronOrderOptions().outgoing(c.get_bool("order.outgoing")))
-          .flat;
+  auto ordered = order_mlp_neurons(
+                     sizes, reference, NeuronOrderOptions().outgoing(c.get_bool("order.outgoing")))
+                     .flat;
   const double ordered_acc = mlp_accuracy(sizes, ordered, test, eval_batch);
   log << "reordered reference: test acc " << fixed(ordered_acc) << "\n";
 
@@ -204,7 +208,8 @@ std::string run_neumeta_experiment(const io::Config& c, const NeumetaRunOptions&
   }
 
   generator->calibrate_scales(ordered);
-  match_layer_scales(generator, ordered, train.images.narrow(0, 0, std::min<int64_t>(512, train.size())));
+  match_layer_scales(
+      generator, ordered, train.images.narrow(0, 0, std::min<int64_t>(512, train.size())));
   std::ofstream metrics(dir / "metrics.jsonl", std::ios::trunc);
   TORCH_CHECK(metrics, "neumeta: cannot open ", (dir / "metrics.jsonl").string());
   const int64_t steps = c.get_int("optimizer.steps");
@@ -247,9 +252,8 @@ std::string run_neumeta_experiment(const io::Config& c, const NeumetaRunOptions&
          {"generated_acc", acc},
          {"independent_acc", independent[k]},
          {"gap", gap}});
-    log << "width " << w << (trained ? " (trained)" : " (unseen) ") << "  generated "
-        << fixed(acc) << "  independent " << fixed(independent[k]) << "  gap " << fixed(gap)
-        << "\n";
+    log << "width " << w << (trained ? " (trained)" : " (unseen) ") << "  generated " << fixed(acc)
+        << "  independent " << fixed(independent[k]) << "  gap " << fixed(gap) << "\n";
   }
 
   io::NamedTensors tensors;

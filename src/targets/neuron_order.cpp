@@ -17,12 +17,13 @@ std::vector<int64_t> layer_offsets(const std::vector<int64_t>& sizes) {
 }
 
 void check_mlp(const std::vector<int64_t>& sizes, const torch::Tensor& flat, const char* who) {
-  TORCH_CHECK(sizes.size() >= 2, who, ": sizes must list at least 2 widths, got ", shape_str(sizes));
+  TORCH_CHECK(
+      sizes.size() >= 2, who, ": sizes must list at least 2 widths, got ", shape_str(sizes));
   for (int64_t s : sizes) TORCH_CHECK(s > 0, who, ": sizes must be > 0, got ", shape_str(sizes));
   const int64_t numel = layer_offsets(sizes).back();
   TORCH_CHECK(
-      flat.dim() == 1 && flat.size(0) == numel, who, ": flat must be [", numel,
-      "] for an MLP ", shape_str(sizes), ", got ", shape_str(flat.sizes()));
+      flat.dim() == 1 && flat.size(0) == numel, who, ": flat must be [", numel, "] for an MLP ",
+      shape_str(sizes), ", got ", shape_str(flat.sizes()));
 }
 
 // Views of layer l's weight [out, in] and bias [out] in `flat`.
@@ -33,7 +34,8 @@ std::pair<torch::Tensor, torch::Tensor> layer_views(
 }
 
 // Length of the greedy nearest-neighbour path from `start`, written to `path`.
-double greedy_path(const torch::TensorAccessor<double, 2>& d, int64_t start, std::vector<int64_t>& path) {
+double greedy_path(
+    const torch::TensorAccessor<double, 2>& d, int64_t start, std::vector<int64_t>& path) {
   const int64_t n = d.size(0);
   std::vector<char> seen(n, 0);
   path.assign(1, start);

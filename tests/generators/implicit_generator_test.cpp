@@ -28,8 +28,9 @@ TEST(ImplicitGenerator, Shapes) {
   EXPECT_EQ(gen->generate_layer(2, 5).sizes(), torch::IntArrayRef({2, 6}));
   EXPECT_EQ(gen->layer_coordinates(1, 4).sizes(), torch::IntArrayRef({4 * 5, 5}));
   EXPECT_EQ(gen->raw_layer(1, 4, torch::tensor({3, 0})).sizes(), torch::IntArrayRef({2, 5}));
-  EXPECT_EQ(mlp->forward(torch::randn({7, 3}), Weights(mlp->spec(), gen->generate(4))).sizes(),
-            torch::IntArrayRef({7, 2}));
+  EXPECT_EQ(
+      mlp->forward(torch::randn({7, 3}), Weights(mlp->spec(), gen->generate(4))).sizes(),
+      torch::IntArrayRef({7, 2}));
 }
 
 // Layer 1 of the width-2 MLP 3-2-2-2 (3 layers), by hand: output o at
@@ -40,8 +41,12 @@ TEST(ImplicitGenerator, CoordinatesOfNeuronsAreCentres) {
   ASSERT_EQ(c.sizes(), torch::IntArrayRef({2 * 3, 5}));
   const double w = 2.0 / 6.0;
   auto expected = torch::tensor(
-      {{0.5, 0.25, 0.25, w, 0.0}, {0.5, 0.25, 0.75, w, 0.0}, {0.5, 0.25, 0.0, w, 1.0},
-       {0.5, 0.75, 0.25, w, 0.0}, {0.5, 0.75, 0.75, w, 0.0}, {0.5, 0.75, 0.0, w, 1.0}});
+      {{0.5, 0.25, 0.25, w, 0.0},
+       {0.5, 0.25, 0.75, w, 0.0},
+       {0.5, 0.25, 0.0, w, 1.0},
+       {0.5, 0.75, 0.25, w, 0.0},
+       {0.5, 0.75, 0.75, w, 0.0},
+       {0.5, 0.75, 0.0, w, 1.0}});
   EXPECT_TRUE(torch::allclose(c, expected.to(torch::kFloat))) << c;
 }
 
@@ -59,8 +64,8 @@ TEST(ImplicitGenerator, LayerMatchesCoordinateFunction) {
       EXPECT_TRUE(torch::allclose(batched, direct, 1e-5, 1e-5))
           << (batched - direct).abs().max().item<double>();
       auto rows = torch::tensor({1, 0});
-      EXPECT_TRUE(torch::allclose(
-          gen->raw_layer(l, w, rows), direct.index_select(0, rows), 1e-5, 1e-5));
+      EXPECT_TRUE(
+          torch::allclose(gen->raw_layer(l, w, rows), direct.index_select(0, rows), 1e-5, 1e-5));
     }
   }
 }
@@ -78,7 +83,8 @@ TEST(ImplicitGenerator, GeneratedValuesAreScaledRawValues) {
   const float r = 3.0f * std::sqrt(2.0f);
   EXPECT_TRUE(torch::allclose(scale, torch::tensor({r, r, r, 4.0f}).unsqueeze(0)));
   // The input layer reads pixels, which are never resampled: no factor.
-  EXPECT_TRUE(torch::allclose(gen->layer_scale(0, 3), torch::tensor({1.0f, 1.0f, 1.0f, 2.0f}).unsqueeze(0)));
+  EXPECT_TRUE(torch::allclose(
+      gen->layer_scale(0, 3), torch::tensor({1.0f, 1.0f, 1.0f, 2.0f}).unsqueeze(0)));
   auto raw = gen->raw_layer(1, 3);
   EXPECT_TRUE(torch::allclose(gen->generate_layer(1, 3), raw * scale));
   // generate() lays the layers out as Mlp's Spec: fc2.weight then fc2.bias.
@@ -156,26 +162,31 @@ TEST(ImplicitGenerator, RejectsWidthOutsideTrainedRange) {
       HasSubstr("width 7 is outside the trained range [2, 6]; set allow_any_width"));
   EXPECT_THAT(
       test::error_message([&] { gen->generate(1); }), HasSubstr("width 1 is outside the trained"));
-  EXPECT_THAT(test::error_message([&] { gen->generate(0); }), HasSubstr("width must be > 0, got 0"));
+  EXPECT_THAT(
+      test::error_message([&] { gen->generate(0); }), HasSubstr("width must be > 0, got 0"));
   ImplicitGenerator any(tiny().allow_any_width(true));
   EXPECT_EQ(any->generate(8).size(0), Mlp(MlpOptions({3, 8, 8, 2}))->spec()->numel());
-  EXPECT_THAT(test::error_message([&] { any->generate(-3); }), HasSubstr("width must be > 0, got -3"));
+  EXPECT_THAT(
+      test::error_message([&] { any->generate(-3); }), HasSubstr("width must be > 0, got -3"));
 }
 
 TEST(ImplicitGenerator, RejectsBadOptions) {
   auto msg = [](ImplicitGeneratorOptions o) {
     return test::error_message([&] { ImplicitGenerator gen(o); });
   };
-  EXPECT_THAT(msg(tiny().frequencies({1, -2})), HasSubstr("frequencies must be > 0, got -2 at index 1"));
+  EXPECT_THAT(
+      msg(tiny().frequencies({1, -2})), HasSubstr("frequencies must be > 0, got -2 at index 1"));
   EXPECT_THAT(msg(tiny().frequencies({0})), HasSubstr("frequencies must be > 0, got 0 at index 0"));
   EXPECT_THAT(msg(tiny().frequencies({})), HasSubstr("frequencies must not be empty"));
   EXPECT_THAT(msg(ImplicitGeneratorOptions(3, 2, 0, 6)), HasSubstr("min_width must be > 0, got 0"));
   EXPECT_THAT(
-      msg(ImplicitGeneratorOptions(3, 2, 8, 6)), HasSubstr("max_width must be >= min_width (8), got 6"));
+      msg(ImplicitGeneratorOptions(3, 2, 8, 6)),
+      HasSubstr("max_width must be >= min_width (8), got 6"));
   EXPECT_THAT(msg(ImplicitGeneratorOptions(0, 2, 2, 6)), HasSubstr("inputs must be > 0, got 0"));
   EXPECT_THAT(msg(tiny().hidden({4, 0})), HasSubstr("hidden widths must be > 0, got [4, 0]"));
   EXPECT_THAT(msg(tiny().hidden_layers(0)), HasSubstr("hidden_layers must be >= 1, got 0"));
-  EXPECT_THAT(msg(tiny().coordinate_noise(-0.5)), HasSubstr("coordinate_noise must be >= 0, got -0.5"));
+  EXPECT_THAT(
+      msg(tiny().coordinate_noise(-0.5)), HasSubstr("coordinate_noise must be >= 0, got -0.5"));
 }
 
 TEST(ImplicitGenerator, RejectsBadCoordinates) {
@@ -188,10 +199,13 @@ TEST(ImplicitGenerator, RejectsBadCoordinates) {
   c[1][2] = std::nan("");
   EXPECT_THAT(test::error_message([&] { gen->forward(c); }), HasSubstr("got nan at [1, 2]"));
   EXPECT_THAT(
-      test::error_message([&] { gen->forward(torch::zeros({3, 4})); }),
+      test::error_message([&] {
+        gen->forward(torch::zeros({3, 4}));
+      }),
       HasSubstr("coordinates must be [M, 5], got [3, 4]"));
   EXPECT_THAT(
-      test::error_message([&] { gen->raw_layer(3, 4); }), HasSubstr("layer must be in [0, 3), got 3"));
+      test::error_message([&] { gen->raw_layer(3, 4); }),
+      HasSubstr("layer must be in [0, 3), got 3"));
   EXPECT_THAT(
       test::error_message([&] { gen->raw_layer(0, 4, torch::tensor({4})); }),
       HasSubstr("rows must be in [0, 4) for layer 0"));

@@ -16,7 +16,8 @@ namespace {
 
 TEST(RecurrentGenerator, ShapesAndParameterCount) {
   Mlp mlp(MlpOptions({6, 5, 3}));  // 53 values
-  RecurrentGenerator gen(mlp->spec(), GeneratorOptions(4).hidden({8, 8}).chunk_size(10).embedding_dim(3));
+  RecurrentGenerator gen(
+      mlp->spec(), GeneratorOptions(4).hidden({8, 8}).chunk_size(10).embedding_dim(3));
   EXPECT_EQ(gen->chunks(), 6);
   EXPECT_EQ(gen->forward(torch::randn({2, 4})).sizes(), torch::IntArrayRef({2, 53}));
   int64_t params = 0;
@@ -36,12 +37,14 @@ TEST(RecurrentGenerator, ShapesAndParameterCount) {
 TEST(RecurrentGenerator, RawOutputsFollowTheLstmRecurrence) {
   test::seed_torch();
   Mlp mlp(MlpOptions({3, 2, 2}));  // 14 values
-  RecurrentGenerator gen(mlp->spec(), GeneratorOptions(2).hidden({3}).chunk_size(4).embedding_dim(2));
+  RecurrentGenerator gen(
+      mlp->spec(), GeneratorOptions(2).hidden({3}).chunk_size(4).embedding_dim(2));
   auto cond = torch::randn({1, 2});
   torch::NoGradGuard no_grad;
   const auto w_ih = gen->lstm->named_parameters()["weight_ih_l0"];
   const auto w_hh = gen->lstm->named_parameters()["weight_hh_l0"];
-  const auto bias = gen->lstm->named_parameters()["bias_ih_l0"] + gen->lstm->named_parameters()["bias_hh_l0"];
+  const auto bias =
+      gen->lstm->named_parameters()["bias_ih_l0"] + gen->lstm->named_parameters()["bias_hh_l0"];
   auto h = torch::zeros({3}), c = torch::zeros({3});
   std::vector<torch::Tensor> chunks;
   for (int64_t k = 0; k < gen->chunks(); ++k) {
@@ -68,7 +71,8 @@ TEST(RecurrentGenerator, ChunksDependOnEarlierChunksOnly) {
   RecurrentGenerator gen(mlp->spec(), GeneratorOptions(4).hidden({8}).chunk_size(chunk));
   auto out = gen->forward(torch::randn({1, 4}));
   const int64_t k = 2;
-  auto grad = torch::autograd::grad({out.narrow(1, k * chunk, chunk).sum()}, {gen->chunk_embeddings})[0];
+  auto grad =
+      torch::autograd::grad({out.narrow(1, k * chunk, chunk).sum()}, {gen->chunk_embeddings})[0];
   for (int64_t j = 0; j < gen->chunks(); ++j) {
     const double g = grad[j].abs().sum().item<double>();
     if (j <= k) {
@@ -83,7 +87,8 @@ TEST(RecurrentGenerator, GradientsMatchFiniteDifferences) {
   const uint64_t seed = test::seed_torch();
   SCOPED_TRACE("seed " + std::to_string(seed));
   Mlp mlp(MlpOptions({4, 3, 2}));
-  RecurrentGenerator gen(mlp->spec(), GeneratorOptions(3).hidden({5, 5}).chunk_size(6).embedding_dim(2));
+  RecurrentGenerator gen(
+      mlp->spec(), GeneratorOptions(3).hidden({5, 5}).chunk_size(6).embedding_dim(2));
   gen->to(torch::kDouble);
   auto cond = torch::randn({2, 3}, torch::dtype(torch::kDouble).requires_grad(true));
   auto x = torch::randn({4, 4}, torch::kDouble);  // 2 rows per weight set
@@ -98,8 +103,7 @@ TEST(RecurrentGenerator, RejectsLayersOfDifferentWidthsAndIntervals) {
       RecurrentGenerator(mlp->spec(), GeneratorOptions(4).hidden({8, 4})),
       "RecurrentGenerator: hidden must list the LSTM layers, all of one width, got [8, 4]");
   EXPECT_THROW_WITH(
-      RecurrentGenerator(mlp->spec(), GeneratorOptions(4).hidden({})),
-      "all of one width, got []");
+      RecurrentGenerator(mlp->spec(), GeneratorOptions(4).hidden({})), "all of one width, got []");
   RecurrentGenerator gen(mlp->spec(), GeneratorOptions(4).hidden({8}));
   EXPECT_THROW_WITH(
       gen->forward_interval(Interval::point(torch::zeros({1, 4}))),

@@ -22,7 +22,10 @@ data::Dataset toy(int64_t n) {
 // Rows stay uncentred: with 3 inputs a zero-mean row is a strong constraint,
 // and the fit compares raw values with an uncentred reference.
 ImplicitGeneratorOptions tiny() {
-  return ImplicitGeneratorOptions(3, 2, 2, 6).frequencies({1, 2}).hidden({16, 16}).center_rows(false);
+  return ImplicitGeneratorOptions(3, 2, 2, 6)
+      .frequencies({1, 2})
+      .hidden({16, 16})
+      .center_rows(false);
 }
 
 TEST(ImplicitTraining, WarmupFitsTheReference) {
@@ -47,7 +50,8 @@ TEST(ImplicitTraining, TaskLossTrainsEveryWidth) {
   test::seed_torch();
   ImplicitGenerator gen(tiny());
   auto train = toy(256);
-  auto reference = train_mlp({3, 6, 6, 2}, train, MlpTrainingOptions().steps(200).batch_size(32).lr(1e-2));
+  auto reference =
+      train_mlp({3, 6, 6, 2}, train, MlpTrainingOptions().steps(200).batch_size(32).lr(1e-2));
   EXPECT_GT(mlp_accuracy({3, 6, 6, 2}, reference, train, 64), 0.9);
   gen->calibrate_scales(reference);
   std::vector<double> task;
@@ -58,7 +62,8 @@ TEST(ImplicitTraining, TaskLossTrainsEveryWidth) {
         if (s.step > 20) task.push_back(s.task);
       });
   ASSERT_EQ(task.size(), 200u);
-  for (int64_t w : {2, 3, 6}) EXPECT_GT(implicit_accuracy(gen, w, train, 64), 0.85) << "width " << w;
+  for (int64_t w : {2, 3, 6})
+    EXPECT_GT(implicit_accuracy(gen, w, train, 64), 0.85) << "width " << w;
 }
 
 TEST(ImplicitTraining, RejectsBadOptions) {
@@ -67,15 +72,20 @@ TEST(ImplicitTraining, RejectsBadOptions) {
   auto msg = [&](const ImplicitTrainingOptions& o) {
     return test::error_message([&] { train_implicit(gen, reference, toy(8), o); });
   };
-  EXPECT_THAT(msg(ImplicitTrainingOptions({2, 9})), HasSubstr("width 9 is outside the trained range [2, 6]"));
+  EXPECT_THAT(
+      msg(ImplicitTrainingOptions({2, 9})),
+      HasSubstr("width 9 is outside the trained range [2, 6]"));
   EXPECT_THAT(msg(ImplicitTrainingOptions({})), HasSubstr("widths must list at least one width"));
   EXPECT_THAT(msg(ImplicitTrainingOptions({2}).steps(0)), HasSubstr("steps must be > 0, got 0"));
-  EXPECT_THAT(msg(ImplicitTrainingOptions({2}).fit_weight(-1)), HasSubstr("fit_weight must be >= 0, got -1"));
-  EXPECT_THAT(msg(ImplicitTrainingOptions({2}).warmup_steps(-2)), HasSubstr("warmup_steps must be >= 0, got -2"));
   EXPECT_THAT(
-      test::error_message([&] {
-        train_implicit(gen, torch::zeros({4}), toy(8), ImplicitTrainingOptions({2}));
-      }),
+      msg(ImplicitTrainingOptions({2}).fit_weight(-1)),
+      HasSubstr("fit_weight must be >= 0, got -1"));
+  EXPECT_THAT(
+      msg(ImplicitTrainingOptions({2}).warmup_steps(-2)),
+      HasSubstr("warmup_steps must be >= 0, got -2"));
+  EXPECT_THAT(
+      test::error_message(
+          [&] { train_implicit(gen, torch::zeros({4}), toy(8), ImplicitTrainingOptions({2})); }),
       HasSubstr("reference must be the [" + std::to_string(reference.numel()) + "] flat weights"));
 }
 

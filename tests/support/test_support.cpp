@@ -163,7 +163,8 @@ data::TaskData blobs(int64_t task, int64_t n) {
 }
 
 testing::GradcheckResult gradcheck_generator(
-    const std::function<torch::Tensor()>& fn, const torch::Tensor& cond, WeightGenerator& generator) {
+    const std::function<torch::Tensor()>& fn, const torch::Tensor& cond,
+    WeightGenerator& generator) {
   std::vector<torch::Tensor> inputs{cond};
   std::vector<std::string> names{"condition"};
   for (const auto& p : generator.as_module().named_parameters()) {

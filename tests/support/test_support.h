@@ -15,8 +15,8 @@
 
 #include "hnet/data/task_sequence.h"
 #include "hnet/generators/generator.h"
-#include "hnet/testing/gradcheck.h"
 #include "hnet/targets/target.h"
+#include "hnet/testing/gradcheck.h"
 
 namespace hnet::test {
 
@@ -87,7 +87,8 @@ data::TaskData blobs(int64_t task, int64_t n);
 /// `generator`) with respect to `cond` and every generator parameter, each
 /// labelled by name; up to 8 elements per tensor.
 testing::GradcheckResult gradcheck_generator(
-    const std::function<torch::Tensor()>& fn, const torch::Tensor& cond, WeightGenerator& generator);
+    const std::function<torch::Tensor()>& fn, const torch::Tensor& cond,
+    WeightGenerator& generator);
 
 }  // namespace hnet::test
 

@@ -43,7 +43,8 @@ TEST(ImplicitNeuronOrder, SortsNeuronsAndMovesTheirOutgoingWeights) {
   ASSERT_EQ(result.orders.size(), 1u);
   EXPECT_EQ(result.orders[0], (std::vector<int64_t>{1, 3, 4, 0, 2}));
   Weights r(mlp->spec(), result.flat);
-  EXPECT_TRUE(torch::equal(r["fc1.weight"].squeeze(1), torch::tensor({0.0f, 1.0f, 2.0f, 3.0f, 4.0f})));
+  EXPECT_TRUE(
+      torch::equal(r["fc1.weight"].squeeze(1), torch::tensor({0.0f, 1.0f, 2.0f, 3.0f, 4.0f})));
   EXPECT_TRUE(torch::equal(r["fc2.weight"][0], torch::tensor({0.0f, 10.0f, 20.0f, 30.0f, 40.0f})));
   EXPECT_EQ(r["fc2.bias"].item<float>(), 7.0f);
 }
@@ -72,7 +73,9 @@ TEST(ImplicitNeuronOrder, RejectsBadInput) {
   const std::vector<int64_t> sizes{2, 3, 1};
   auto flat = torch::zeros({(2 + 1) * 3 + (3 + 1) * 1});
   EXPECT_THAT(
-      test::error_message([&] { permute_mlp_neurons(sizes, flat, {{0, 0, 1}}); }),
+      test::error_message([&] {
+        permute_mlp_neurons(sizes, flat, {{0, 0, 1}});
+      }),
       HasSubstr("order of hidden layer 0 must be a permutation of 0..2, got [0, 0, 1]"));
   EXPECT_THAT(
       test::error_message([&] { permute_mlp_neurons(sizes, flat, {}); }),
@@ -81,7 +84,9 @@ TEST(ImplicitNeuronOrder, RejectsBadInput) {
       test::error_message([&] { order_mlp_neurons(sizes, torch::zeros({5})); }),
       HasSubstr("flat must be [13] for an MLP [2, 3, 1], got [5]"));
   EXPECT_THAT(
-      test::error_message([&] { greedy_path_order(torch::zeros({0, 2})); }),
+      test::error_message([&] {
+        greedy_path_order(torch::zeros({0, 2}));
+      }),
       HasSubstr("points must be a floating-point [n, d] tensor with n >= 1, got [0, 2]"));
 }
 

@@ -61,7 +61,9 @@ TEST_F(ImplicitCli, BadConfigExitsWithTwo) {
   auto r = test::run_hnet(
       {"neumeta", config_, "widths.eval=[4, 12]", "--out", path("bad")}, {}, dir_.string());
   EXPECT_EQ(r.status, 2);
-  EXPECT_THAT(r.err, HasSubstr("'widths.eval' must lie in the trained range [4, 8] of 'widths.train', got 12"));
+  EXPECT_THAT(
+      r.err,
+      HasSubstr("'widths.eval' must lie in the trained range [4, 8] of 'widths.train', got 12"));
   EXPECT_EQ(test::line_count(r.err), 1);
   EXPECT_FALSE(std::filesystem::exists(path("bad")));
   auto freq = test::run_hnet({"neumeta", config_, "generator.octaves=0"}, {}, dir_.string());

@@ -4,7 +4,6 @@
 // turned into exit codes by main.
 
 #include <CLI/CLI.hpp>
-
 #include <string>
 
 namespace hnet::cli {

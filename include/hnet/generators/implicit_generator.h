@@ -49,8 +49,8 @@ struct ImplicitGeneratorOptions {
   TORCH_ARG(int64_t, hidden_layers) = 2;
   /// Angular frequencies / pi of the Fourier features: each coordinate c
   /// becomes sin(pi f c), cos(pi f c) per f. All > 0, at least one.
-  TORCH_ARG(std::vector<double>, frequencies) =
-      std::vector<double>{1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
+  TORCH_ARG(std::vector<double>, frequencies) = std::vector<double>{1,  2,  4,   8,   16,
+                                                                    32, 64, 128, 256, 512};
   /// Hidden widths of the coordinate MLP g; at least one, all > 0.
   TORCH_ARG(std::vector<int64_t>, hidden) = std::vector<int64_t>{64, 64};
   TORCH_ARG(Activation, activation) = Activation::kRelu;
@@ -75,8 +75,8 @@ struct ImplicitGeneratorOptions {
 /// Parameters: first Linear(4 * 2 * F + 1, hidden[0]) over the features
 /// (F = frequencies().size()), trunk over hidden[1..], head
 /// Linear(hidden.back(), 1), and with embed_fixed_neurons input_embedding
-/// [inputs, hidden[0]] and output_embedding [outputs, hidden[0]]. Buffers: `scales` [L, 2] (weight and bias
-/// scale per layer, L = hidden_layers + 1).
+/// [inputs, hidden[0]] and output_embedding [outputs, hidden[0]]. Buffers: `scales` [L, 2] (weight
+/// and bias scale per layer, L = hidden_layers + 1).
 ///
 /// Example:
 ///   ImplicitGenerator gen(ImplicitGeneratorOptions(784, 10, 32, 256));
@@ -142,8 +142,8 @@ class ImplicitGeneratorImpl : public torch::nn::Cloneable<ImplicitGeneratorImpl>
   torch::nn::Linear head{nullptr};
   torch::Tensor input_embedding;   ///< [inputs, hidden[0]] or undefined
   torch::Tensor output_embedding;  ///< [outputs, hidden[0]] or undefined
-  torch::Tensor scales;       ///< [L, 2] buffer
-  torch::Tensor frequencies;  ///< [F] buffer, pi * frequencies()
+  torch::Tensor scales;            ///< [L, 2] buffer
+  torch::Tensor frequencies;       ///< [F] buffer, pi * frequencies()
 
  private:
   /// [n] coordinates -> [n, 2F] Fourier features.

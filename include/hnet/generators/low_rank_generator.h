@@ -130,7 +130,8 @@ class LowRankGeneratorImpl : public torch::nn::Cloneable<LowRankGeneratorImpl>,
   torch::Tensor forward(const torch::Tensor& cond) override;
   /// The factors before composition, [B, layout().factor_spec()->numel()].
   torch::Tensor factors(const torch::Tensor& cond);
-  /// Throws: bounds of products of factor intervals are not implemented.
+  /// Throws: interval bounds do not pass through products of factors
+  /// (use a chunked or full generator for the interval method).
   Interval forward_interval(const Interval& cond) override;
 
   const LowRankLayout& layout() const {

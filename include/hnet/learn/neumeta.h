@@ -44,7 +44,8 @@ torch::Tensor train_mlp(
 
 /// Example: `ImplicitTrainingOptions({32, 64, 128, 256}).steps(2000).widths_per_step(2)`
 struct ImplicitTrainingOptions {
-  /* implicit */ ImplicitTrainingOptions(std::vector<int64_t> widths) : widths_(std::move(widths)) {}
+  /* implicit */ ImplicitTrainingOptions(std::vector<int64_t> widths)
+      : widths_(std::move(widths)) {}
   /// The training widths the task loss samples from; each within the
   /// generator's trained range, at least one.
   TORCH_ARG(std::vector<int64_t>, widths);
