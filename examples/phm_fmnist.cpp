@@ -61,17 +61,10 @@ Result train(
                   .requires_grad_();
   torch::optim::Adam adam({flat}, lr);
   const auto start = std::chrono::steady_clock::now();
-  auto generator = at::make_generator<at::CPUGeneratorImpl>(seed);
-  auto order = torch::randperm(train_set.size(), generator);
-  int64_t cursor = 0;
+  hnet::data::EpochSampler batches(train_set.size(), batch_size, seed);
   double running = 0;
   for (int64_t step = 1; step <= steps; ++step) {
-    if (cursor + batch_size > train_set.size()) {
-      order = torch::randperm(train_set.size(), generator);
-      cursor = 0;
-    }
-    auto idx = order.narrow(0, cursor, batch_size);
-    cursor += batch_size;
+    auto idx = batches.next();
     auto loss = torch::nn::functional::cross_entropy(
         net->forward(train_set.images.index_select(0, idx), hnet::Weights(spec, flat)),
         train_set.labels.index_select(0, idx));

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstdio>
 
+#include "hnet/data/epoch_sampler.h"
+
 namespace hnet {
 
 double accuracy(Target& target, const Weights& w, const data::Dataset& data, int64_t batch_size) {
@@ -41,22 +43,15 @@ ClassifierTrainingResult train_hyper_classifier(
   auto params = generator.as_module().parameters();
   params.push_back(condition);
   torch::optim::Adam optimizer(params, torch::optim::AdamOptions(options.lr()));
-  auto rng = at::make_generator<at::CPUGeneratorImpl>(options.seed());
+  data::EpochSampler batches(train.size(), options.batch_size(), options.seed());
   target.as_module().train();
 
   const auto start = std::chrono::steady_clock::now();
-  torch::Tensor order;
-  int64_t cursor = train.size();
   double window_loss = 0;
   int64_t window = 0;
   ClassifierTrainingResult result;
   for (int64_t step = 1; step <= options.steps(); ++step) {
-    if (cursor + options.batch_size() > train.size()) {
-      order = torch::randperm(train.size(), rng, torch::kLong);
-      cursor = 0;
-    }
-    auto idx = order.narrow(0, cursor, std::min(options.batch_size(), train.size()));
-    cursor += idx.size(0);
+    auto idx = batches.next();
     Weights w(generator.spec(), generator.forward(condition)[0]);
     auto loss = torch::nn::functional::cross_entropy(
         target.forward(train.images.index_select(0, idx), w), train.labels.index_select(0, idx));

@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "hnet/data/epoch_sampler.h"
 #include "hnet/finite.h"
 #include "hnet/kernels/distance.h"
 #include "hnet/testing/fault_injection.h"
@@ -46,6 +47,7 @@ ContinualLearner::ContinualLearner(
     Mlp target, std::shared_ptr<WeightGenerator> generator, int64_t tasks, int64_t embedding_dim,
     ContinualOptions options)
     : target_(std::move(target)),
+      heads_(target_->spec(), options.heads()),
       generator_(std::move(generator)),
       tasks_(tasks),
       options_(options) {
@@ -62,6 +64,11 @@ ContinualLearner::ContinualLearner(
   TORCH_CHECK(
       o.interval_kappa() >= 0 && o.interval_kappa() <= 1,
       "continual: interval kappa must be in [0, 1], got ", o.interval_kappa());
+  TORCH_CHECK(
+      o.heads() == 1 || o.heads() == tasks,
+      "continual: heads must be 1 (shared) or the number of "
+      "tasks (",
+      tasks, "), got ", o.heads());
   if (o.method() == ContinualMethod::kSeparate) {
     const auto& spec = *target_->spec();
     for (int64_t t = 0; t < tasks; ++t) {
@@ -75,8 +82,8 @@ ContinualLearner::ContinualLearner(
       generator_ != nullptr, "continual: method ", continual_method_name(o.method()),
       " needs a generator");
   TORCH_CHECK(
-      *generator_->spec() == *target_->spec(),
-      "continual: the generator's spec does not match the target's");
+      *generator_->spec() == *heads_.generated_spec(),
+      "continual: the generator's spec does not match the target's with ", o.heads(), " head(s)");
   TORCH_CHECK(embedding_dim > 0, "continual: embedding dim must be > 0, got ", embedding_dim);
   embeddings_ = torch::randn({tasks, embedding_dim}).requires_grad_();
 }
@@ -96,8 +103,18 @@ torch::Tensor ContinualLearner::embedding_radius(const torch::Tensor& e, double 
   return torch::full_like(e, scale * options_.interval_eps() / static_cast<double>(e.size(-1)));
 }
 
+torch::Tensor ContinualLearner::conditions(const torch::Tensor& raw) const {
+  if (options_.method() != ContinualMethod::kInterval) return raw;
+  // HyperInterval's nested form: centre = (r / 2) cos(raw) with r = eps / dim
+  // the radius, so |centre| <= r / 2 and every task's interval contains the
+  // box [-r / 2, r / 2]; their intersection, which holds the universal
+  // embedding, is never empty.
+  const double r = options_.interval_eps() / static_cast<double>(raw.size(-1));
+  return raw.cos() * (0.5 * r);
+}
+
 torch::Tensor ContinualLearner::embedding_rows(int64_t count) {
-  return embeddings_.narrow(0, 0, count);
+  return conditions(embeddings_.narrow(0, 0, count));
 }
 
 void ContinualLearner::take_snapshot(int64_t t) {
@@ -130,9 +147,12 @@ torch::Tensor snapshot_rows(const torch::Tensor& snapshot, const torch::Tensor& 
 
 torch::Tensor ContinualLearner::penalty(
     const torch::Tensor& rows, const torch::Tensor& center, const torch::Tensor& radius) {
-  auto p = kernels::squared_distance(center, snapshot_rows(snapshot_center_, rows));
+  // Each earlier task keeps the network it reads: its own head, not the
+  // others' (which later tasks must be free to learn).
+  auto own = [&](const torch::Tensor& flat) { return heads_.select(flat, rows); };
+  auto p = kernels::squared_distance(own(center), own(snapshot_rows(snapshot_center_, rows)));
   if (radius.defined()) {
-    p = p + kernels::squared_distance(radius, snapshot_rows(snapshot_radius_, rows));
+    p = p + kernels::squared_distance(own(radius), own(snapshot_rows(snapshot_radius_, rows)));
   }
   return p * (options_.beta() / rows.size(0));
 }
@@ -145,6 +165,7 @@ torch::Tensor ContinualLearner::regularizer(int64_t t, const torch::Tensor& rows
     auto iv = generator_->forward_interval({prev, embedding_radius(prev, 1.0)});
     return penalty(rows, iv.center, iv.radius);
   }
+  if (heads_.heads() > 1) return penalty(rows, generator_->forward(prev), {});
   // All regularised tasks in one generator call, fused with the distance.
   return generator_->squared_distance(prev, snapshot_rows(snapshot_center_, rows)) *
          (options_.beta() / rows.size(0));
@@ -157,32 +178,19 @@ torch::Tensor ContinualLearner::task_loss(
   if (options_.method() == ContinualMethod::kSeparate) {
     return F::cross_entropy(target_->forward(x, Weights(spec, separate_[t])), y);
   }
-  auto e = embeddings_.narrow(0, t, 1);
-  auto centre_loss =
-      F::cross_entropy(target_->forward(x, Weights(spec, generator_->forward(e)[0])), y);
+  auto e = conditions(embeddings_.narrow(0, t, 1));
+  auto centre_loss = F::cross_entropy(
+      target_->forward(x, Weights(spec, heads_.select(generator_->forward(e)[0], t))), y);
   if (options_.method() != ContinualMethod::kInterval) return centre_loss;
   // As in interval-bound-propagation training (Gowal et al. 2018), the
   // radius and the worst case's weight ramp up over the first half of the
   // task, so the centre learns before the interval has to hold.
   const double ramp = std::min(1.0, 2 * progress);
   auto flat = generator_->forward_interval({e, embedding_radius(e, ramp)});
-  auto logits = target_->forward_interval(x, {flat.center[0], flat.radius[0]});
+  auto logits = target_->forward_interval(
+      x, {heads_.select(flat.center[0], t), heads_.select(flat.radius[0], t)});
   const double kappa = 1 - ramp * (1 - options_.interval_kappa());
   return kappa * centre_loss + (1 - kappa) * worst_case_cross_entropy(logits, y);
-}
-
-void ContinualLearner::project_embedding(int64_t t) {
-  if (options_.method() != ContinualMethod::kInterval || t == 0) return;
-  // Keep every task's interval inside a common box: e_t within two radii of
-  // the extremes of the earlier embeddings, coordinate-wise, so that all the
-  // intervals share a point (the universal embedding).
-  torch::NoGradGuard no_grad;
-  auto prev = embeddings_.narrow(0, 0, t);
-  const double r = options_.interval_eps() / static_cast<double>(embeddings_.size(1));
-  auto lo = std::get<0>(prev.max(0)) - 2 * r;
-  auto hi = std::get<0>(prev.min(0)) + 2 * r;
-  auto row = embeddings_[t];
-  row.copy_(torch::max(torch::min(row, hi), lo));
 }
 
 namespace {
@@ -212,7 +220,7 @@ void ContinualLearner::train_task(
   TORCH_CHECK(t >= 0 && t < tasks_, "continual: task must be in [0, ", tasks_, "), got ", t);
   TORCH_CHECK(data.size() > 0, "continual: task ", t + 1, " has no training data");
   torch::manual_seed(options_.seed() * 1000003 + static_cast<uint64_t>(t));
-  auto batch_rng = at::make_generator<at::CPUGeneratorImpl>(options_.seed() * 7919 + t);
+  data::EpochSampler batches(data.size(), options_.batch_size(), options_.seed() * 7919 + t);
   const bool regularise = t > 0 && options_.beta() > 0 &&
                           (options_.method() == ContinualMethod::kHypercl ||
                            options_.method() == ContinualMethod::kInterval);
@@ -238,35 +246,26 @@ void ContinualLearner::train_task(
     names.push_back("embeddings");
     params.push_back(embeddings_);
     if (options_.method() == ContinualMethod::kInterval && t > 0) {
-      // Start inside the common box of the earlier intervals.
+      // As in HyperInterval, a task starts from the previous task's embedding.
       torch::NoGradGuard no_grad;
-      auto prev = embeddings_.narrow(0, 0, t);
-      embeddings_[t].copy_((std::get<0>(prev.max(0)) + std::get<0>(prev.min(0))) * 0.5);
+      embeddings_[t].copy_(embeddings_[t - 1]);
     }
     if (regularise) take_snapshot(t);
   }
   torch::optim::Adam adam(params, torch::optim::AdamOptions(options_.lr()));
   target_->train();
 
-  torch::Tensor order;
-  int64_t cursor = data.size();
-  const int64_t batch = std::min(options_.batch_size(), data.size());
   for (int64_t step = 1; step <= options_.steps(); ++step) {
     static_cast<torch::optim::AdamOptions&>(adam.param_groups()[0].options())
         .lr(scheduled_lr(options_, step));
-    if (cursor + batch > data.size()) {
-      order = torch::randperm(data.size(), batch_rng, torch::kLong);
-      cursor = 0;
-    }
-    auto idx = order.narrow(0, cursor, batch);
-    cursor += batch;
+    auto idx = batches.next();
     auto x = data.inputs(idx);
     auto y = data.labels.index_select(0, idx);
     torch::Tensor loss, reg;
     if (regularise) {
       const int64_t k = options_.reg_subset() > 0 ? std::min(options_.reg_subset(), t) : t;
-      auto rows =
-          k == t ? torch::arange(t) : torch::randperm(t, batch_rng, torch::kLong).narrow(0, 0, k);
+      auto rows = k == t ? torch::arange(t)
+                         : torch::randperm(t, batches.rng(), torch::kLong).narrow(0, 0, k);
       // The current task's weights in one generator call, all regularised
       // tasks in another (fused with the distance to the snapshot): no
       // [k + 1, N] output to split and concatenate again in backward.
@@ -292,7 +291,6 @@ void ContinualLearner::train_task(
     // Checked before clipping, which would spread one infinity to every value.
     if (options_.grad_clip() > 0) torch::nn::utils::clip_grad_norm_(params, options_.grad_clip());
     adam.step();
-    project_embedding(t);
     if (on_step) on_step({t, step, loss_value, reg_value});
   }
 }
@@ -301,17 +299,22 @@ torch::Tensor ContinualLearner::task_weights(int64_t t) {
   TORCH_CHECK(t >= 0 && t < tasks_, "continual: task must be in [0, ", tasks_, "), got ", t);
   torch::NoGradGuard no_grad;
   if (options_.method() == ContinualMethod::kSeparate) return separate_[t].detach();
-  return generator_->forward(embeddings_.narrow(0, t, 1))[0];
+  return heads_.select(generator_->forward(conditions(embeddings_.narrow(0, t, 1)))[0], t);
 }
 
-torch::Tensor ContinualLearner::universal_weights(int64_t last_task) {
+torch::Tensor ContinualLearner::universal_weights(int64_t last_task, int64_t task) {
+  TORCH_CHECK(
+      last_task >= 0 && last_task < tasks_ && task >= 0 && task <= last_task,
+      "continual: universal weights need 0 <= task <= last_task < ", tasks_, ", got task ", task,
+      " and last_task ", last_task);
   TORCH_CHECK(
       options_.method() == ContinualMethod::kInterval,
       "continual: a universal embedding exists only for the interval method");
   torch::NoGradGuard no_grad;
-  auto seen = embeddings_.narrow(0, 0, last_task + 1);
+  // The centre of the intersection of the intervals [c_t - r, c_t + r].
+  auto seen = embedding_rows(last_task + 1);
   auto centre = (std::get<0>(seen.max(0)) + std::get<0>(seen.min(0))) * 0.5;
-  return generator_->forward(centre.unsqueeze(0))[0];
+  return heads_.select(generator_->forward(centre.unsqueeze(0))[0], task);
 }
 
 double ContinualLearner::accuracy(const torch::Tensor& flat, const data::TaskData& data) {

@@ -95,6 +95,10 @@ io::ConfigSchema continual_config_schema() {
       key("target.activation", ValueType::kString, "relu", "activation of the target MLP",
           c10::nullopt, false, {"relu", "leaky_relu", "tanh", "sigmoid", "elu"}));
   s.add(
+      key("target.heads", ValueType::kString, "shared",
+          "output heads: shared by all tasks, or per_task (task t reads its own outputs)",
+          c10::nullopt, false, {"shared", "per_task"}));
+  s.add(
       key("target.phm", ValueType::kInt, "0",
           "0: dense target layers; n: PHM hidden layers with n Kronecker terms", 0.0));
   s.add(
@@ -176,7 +180,10 @@ Experiment Experiment::build(const io::Config& c) {
                      .activation(parse_activation(c.get_string("target.activation")))
                      .phm(c.get_int("target.phm")));
   const auto method = parse_continual_method(c.get_string("method"));
-  if (method != ContinualMethod::kSeparate) e.generator = make_generator(c, e.target->spec());
+  const int64_t heads = c.get_string("target.heads") == "per_task" ? c.get_int("tasks") : 1;
+  if (method != ContinualMethod::kSeparate) {
+    e.generator = make_generator(c, TaskHeads(e.target->spec(), heads).generated_spec());
+  }
   e.learner = std::make_unique<ContinualLearner>(
       e.target, e.generator, c.get_int("tasks"), c.get_int("embedding.dim"),
       ContinualOptions()
@@ -190,6 +197,7 @@ Experiment Experiment::build(const io::Config& c) {
           .reg_subset(c.get_int("reg.subset"))
           .interval_eps(c.get_float("interval.eps"))
           .interval_kappa(c.get_float("interval.kappa"))
+          .heads(heads)
           .eval_batch_size(c.get_int("eval.batch_size"))
           .seed(seed));
   return e;

@@ -131,10 +131,11 @@ json summary_of(Experiment& e, const RunState& s) {
       {"target_params", target_params},
       {"acc_matrix", measured_rows(s.acc)}};
   if (e.learner->options().method() == ContinualMethod::kInterval) {
-    auto universal = e.learner->universal_weights(tasks - 1);
     std::vector<double> acc_universal;
-    for (const auto& task : e.tasks)
-      acc_universal.push_back(e.learner->accuracy(universal, task.test));
+    for (int64_t t = 0; t < tasks; ++t) {
+      acc_universal.push_back(
+          e.learner->accuracy(e.learner->universal_weights(tasks - 1, t), e.tasks[t].test));
+    }
     out["acc_universal"] = acc_universal;
     out["mean_acc_universal"] = mean(acc_universal);
   }

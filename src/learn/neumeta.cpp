@@ -5,6 +5,7 @@
 
 #include <map>
 
+#include "hnet/data/epoch_sampler.h"
 #include "hnet/learn/classifier_training.h"
 #include "hnet/learn/continual.h"
 #include "hnet/targets/mlp.h"
@@ -13,29 +14,6 @@ namespace hnet {
 namespace {
 
 namespace F = torch::nn::functional;
-
-// Epochs of shuffled batches; a short tail is dropped so batches stay full.
-class BatchOrder {
- public:
-  BatchOrder(int64_t n, int64_t batch, uint64_t seed)
-      : n_(n), batch_(std::min(batch, n)), rng_(at::make_generator<at::CPUGeneratorImpl>(seed)) {}
-  torch::Tensor next() {
-    if (cursor_ + batch_ > n_ || !order_.defined()) {
-      order_ = torch::randperm(n_, rng_, torch::kLong);
-      cursor_ = 0;
-    }
-    cursor_ += batch_;
-    return order_.narrow(0, cursor_ - batch_, batch_);
-  }
-  at::Generator& rng() {
-    return rng_;
-  }
-
- private:
-  int64_t n_, batch_, cursor_ = 0;
-  at::Generator rng_;
-  torch::Tensor order_;
-};
 
 void set_lr(torch::optim::Adam& adam, double lr) {
   static_cast<torch::optim::AdamOptions&>(adam.param_groups()[0].options()).lr(lr);
@@ -88,7 +66,7 @@ torch::Tensor train_mlp(
   check_common(o.steps(), o.batch_size(), o.lr(), train, "train_mlp");
   Mlp mlp{MlpOptions(sizes)};
   const auto& spec = *mlp->spec();
-  BatchOrder batches(train.size(), o.batch_size(), o.seed());
+  data::EpochSampler batches(train.size(), o.batch_size(), o.seed());
   const std::vector<int64_t> shape{spec.numel()};
   auto flat =
       torch::addcmul(spec.init_mean(), spec.init_std(Fan::kIn), torch::randn(shape, batches.rng()))
@@ -133,7 +111,7 @@ void train_implicit(
   const int64_t full = generator->options.max_width();
 
   generator->train();
-  BatchOrder batches(train.size(), o.batch_size(), o.seed());
+  data::EpochSampler batches(train.size(), o.batch_size(), o.seed());
   torch::optim::Adam adam(generator->parameters(), torch::optim::AdamOptions(o.lr()));
   auto fit_loss = [&] {
     torch::Tensor fit;

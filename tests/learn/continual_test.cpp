@@ -1,5 +1,7 @@
 #include "hnet/learn/continual.h"
 
+#include <map>
+
 #include "hnet/generators/chunked_generator.h"
 #include "support/test_support.h"
 
@@ -70,15 +72,70 @@ TEST(ContinualRegularizer, KeepsEarlierTasksWhileFinetuneForgets) {
       0.5 * first_task_drop[ContinualMethod::kFinetune]);
 }
 
-TEST(ContinualInterval, EmbeddingsShareACommonBox) {
+TEST(ContinualInterval, EveryTaskIntervalHoldsTheUniversalEmbedding) {
   test::seed_torch();
   auto learner = make_learner(ContinualMethod::kInterval);
   for (int64_t t = 0; t < 3; ++t) learner.train_task(t, blobs(t, 256), {});
-  const auto embeddings = learner.embeddings().detach();
-  auto spread = std::get<0>(embeddings.max(0)) - std::get<0>(embeddings.min(0));
-  // Radius per coordinate: eps / dim = 0.2 / 4; every interval meets the others.
-  EXPECT_LE(spread.max().item<double>(), 2 * 0.2 / 4 + 1e-6);
-  EXPECT_EQ(learner.universal_weights(2).numel(), learner.target()->spec()->numel());
+  // Radius per coordinate: eps / dim = 0.2 / 4; centres within half of it.
+  const double r = 0.2 / 4;
+  auto centres = learner.conditions(learner.embeddings().detach());
+  EXPECT_LE(centres.abs().max().item<double>(), r / 2 + 1e-7);
+  // The embeddings were trained apart: the intervals are not one interval.
+  EXPECT_GT((centres[0] - centres[2]).abs().max().item<double>(), 1e-4);
+  auto universal = (std::get<0>(centres.max(0)) + std::get<0>(centres.min(0))) * 0.5;
+  EXPECT_LE((centres - universal).abs().max().item<double>(), r + 1e-7);
+  EXPECT_EQ(learner.universal_weights(2, 1).numel(), learner.target()->spec()->numel());
+}
+
+// Two tasks on the same inputs with opposite labels: one network can serve
+// both only through separate heads. The interval method's generator is
+// nearly the same network for every task (its intervals share a point), and
+// the regulariser pins only what task 1 reads, so head 2 is free to learn.
+TEST(ContinualHeads, PerTaskHeadsLetOneNetworkServeConflictingTasks) {
+  auto conflicting = [](int64_t task, int64_t n) {
+    auto x = torch::randn({n, 6});
+    auto y = (x.select(1, 0) > 0).to(torch::kLong);
+    return data::TaskData{x, task == 0 ? y : 1 - y, {}};
+  };
+  std::map<int64_t, std::vector<double>> acc;
+  for (int64_t heads : {1, 2}) {
+    test::seed_torch();
+    Mlp mlp(MlpOptions({6, 8, 2}));
+    auto gen = ChunkedGenerator(
+                   TaskHeads(mlp->spec(), heads).generated_spec(),
+                   GeneratorOptions(4).hidden({16}).chunk_size(20))
+                   .ptr();
+    ContinualLearner learner(
+        mlp, gen, 2, 4,
+        ContinualOptions()
+            .method(ContinualMethod::kInterval)
+            .steps(150)
+            .batch_size(32)
+            .lr(1e-2)
+            .beta(1.0)
+            .interval_eps(0.01)
+            .heads(heads));
+    for (int64_t t = 0; t < 2; ++t) learner.train_task(t, conflicting(t, 256), {});
+    for (int64_t t = 0; t < 2; ++t) {
+      acc[heads].push_back(learner.accuracy(learner.task_weights(t), conflicting(t, 512)));
+    }
+  }
+  EXPECT_GT(acc[2][0], 0.9);
+  EXPECT_GT(acc[2][1], 0.9);
+  // A shared head cannot give both label sets.
+  EXPECT_LT(acc[1][0] + acc[1][1], 1.5);
+}
+
+TEST(ContinualHeads, RejectsAHeadCountOtherThanOneOrTheTasks) {
+  Mlp mlp(MlpOptions({6, 8, 2}));
+  auto gen =
+      ChunkedGenerator(TaskHeads(mlp->spec(), 2).generated_spec(), GeneratorOptions(4)).ptr();
+  EXPECT_THROW_WITH(
+      ContinualLearner(mlp, gen, 3, 4, ContinualOptions().heads(2)),
+      "continual: heads must be 1 (shared) or the number of tasks (3), got 2");
+  EXPECT_THROW_WITH(
+      ContinualLearner(mlp, gen, 2, 4, ContinualOptions().heads(1)),
+      "continual: the generator's spec does not match the target's with 1 head(s)");
 }
 
 TEST(ContinualSchedule, CosineDecaysFromTheBaseRateTowardsZero) {

@@ -32,6 +32,7 @@
 #include "hnet/data/task_sequence.h"
 #include "hnet/generators/generator.h"
 #include "hnet/io/safetensors.h"
+#include "hnet/learn/task_heads.h"
 #include "hnet/targets/mlp.h"
 
 namespace hnet {
@@ -64,6 +65,9 @@ struct ContinualOptions {
   TORCH_ARG(double, interval_eps) = 0.5;
   /// kInterval: weight of the centre's loss; 1 - kappa goes to the worst case.
   TORCH_ARG(double, interval_kappa) = 0.5;
+  /// Output heads: 1 (shared by all tasks) or the number of tasks (task t
+  /// reads head t; see task_heads.h).
+  TORCH_ARG(int64_t, heads) = 1;
   TORCH_ARG(int64_t, eval_batch_size) = 1000;
   TORCH_ARG(uint64_t, seed) = 0;
 };
@@ -83,8 +87,10 @@ struct StepReport {
 /// target / generator pair task after task.
 class ContinualLearner {
  public:
-  /// `generator` may be null only for kSeparate. requires: the generator's
-  /// spec is the target's; condition_dim = `embedding_dim`.
+  /// `generator` may be null only for kSeparate. `target` is the network one
+  /// task sees. requires: the generator's spec is
+  /// TaskHeads(target spec, options.heads()).generated_spec(); condition_dim
+  /// = `embedding_dim`.
   ContinualLearner(
       Mlp target, std::shared_ptr<WeightGenerator> generator, int64_t tasks, int64_t embedding_dim,
       ContinualOptions options);
@@ -97,8 +103,9 @@ class ContinualLearner {
 
   /// Flat target weights [N] of task t (no gradient).
   torch::Tensor task_weights(int64_t t);
-  /// kInterval: flat weights at the universal embedding (centre of the common box of tasks 0..t).
-  torch::Tensor universal_weights(int64_t last_task);
+  /// kInterval: task `task`'s flat weights at the universal embedding (the
+  /// centre of the intersection of the intervals of tasks 0..last_task).
+  torch::Tensor universal_weights(int64_t last_task, int64_t task);
   /// Accuracy in [0, 1] of weights `flat` on `data`.
   double accuracy(const torch::Tensor& flat, const data::TaskData& data);
 
@@ -120,12 +127,17 @@ class ContinualLearner {
     return embeddings_;
   }
 
+  /// The generator's conditions for raw embedding rows: the rows themselves,
+  /// or for kInterval the interval centres (r / 2) cos(raw).
+  torch::Tensor conditions(const torch::Tensor& raw) const;
+
   /// Regulariser value for task t against the current snapshot (exposed for tests).
   torch::Tensor regularizer(int64_t t, const torch::Tensor& rows);
   /// Takes the snapshot of earlier tasks' generator outputs before task t.
   void take_snapshot(int64_t t);
 
  private:
+  /// conditions() of the first `count` tasks' embeddings.
   torch::Tensor embedding_rows(int64_t count);
   torch::Tensor embedding_radius(const torch::Tensor& e, double scale) const;
   /// kInterval: beta / |rows| * sum of squared distances of the centres and
@@ -136,9 +148,9 @@ class ContinualLearner {
   /// progress: fraction of the task's steps done (ramps the interval in).
   torch::Tensor task_loss(
       int64_t t, const torch::Tensor& x, const torch::Tensor& y, double progress);
-  void project_embedding(int64_t t);
 
   Mlp target_;
+  TaskHeads heads_;
   std::shared_ptr<WeightGenerator> generator_;
   int64_t tasks_;
   ContinualOptions options_;
