@@ -66,9 +66,7 @@ ContinualLearner::ContinualLearner(
       "continual: interval kappa must be in [0, 1], got ", o.interval_kappa());
   TORCH_CHECK(
       o.heads() == 1 || o.heads() == tasks,
-      "continual: heads must be 1 (shared) or the number of "
-      "tasks (",
-      tasks, "), got ", o.heads());
+      "continual: heads must be 1 (shared) or the number of tasks (", tasks, "), got ", o.heads());
   if (o.method() == ContinualMethod::kSeparate) {
     const auto& spec = *target_->spec();
     for (int64_t t = 0; t < tasks; ++t) {

@@ -133,6 +133,35 @@ TEST(Experiment, IntervalReportsTheUniversalEmbedding) {
   EXPECT_TRUE(s.contains("mean_acc_universal"));
 }
 
+// Per-task heads: the generator emits 3 x 2 outputs, each task evaluates and
+// exports its own plain 2-output network.
+TEST(Experiment, PerTaskHeadsExportEachTasksOwnNetwork) {
+  if (!have_data()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  const std::string dir = test::scratch_dir() + "/run";
+  TrainOptions options;
+  options.out_dir = dir;
+  auto s = json::parse(
+      run_continual_experiment(tiny_config("interval", {"target.heads=per_task"}), options));
+  EXPECT_EQ(s["target_params"], 784 * 24 + 24 + 24 * 2 + 2);
+  EXPECT_EQ(s["acc_universal"].size(), 3u);
+  const std::string ckpt = dir + "/checkpoint.safetensors";
+  const auto acc = evaluate_checkpoint(ckpt);
+  generate_from_checkpoint(ckpt, 3, dir + "/task3.safetensors");
+  auto file = io::load_safetensors(dir + "/task3.safetensors");
+  EXPECT_EQ(file.metadata.at("sizes"), "784,24,2");
+  // Task 3 holds classes 4 / 5 relabelled 0 / 1.
+  auto test = data::load_fashion_mnist(data::default_data_root(), data::Split::kTest);
+  auto labels = test.labels.narrow(0, 0, 600);
+  auto rows = ((labels == 4) | (labels == 5)).nonzero().squeeze(1);
+  auto x = test.images.narrow(0, 0, 600).reshape({600, -1}).index_select(0, rows);
+  auto logits = torch::linear(
+      torch::relu(torch::linear(x, file.get("fc1.weight"), file.get("fc1.bias"))),
+      file.get("fc2.weight"), file.get("fc2.bias"));
+  auto y = labels.index_select(0, rows) - 4;
+  const double plain = logits.argmax(1).eq(y).to(torch::kDouble).mean().item<double>();
+  EXPECT_DOUBLE_EQ(plain, acc[2]);
+}
+
 // The rules of the real schema: every number that must be positive, finite
 // or in a set says so, naming the key and the value.
 TEST(ExperimentConfig, RejectsValuesTheExperimentCannotUse) {
