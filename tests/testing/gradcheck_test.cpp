@@ -37,6 +37,31 @@ TEST(Gradcheck, ReportsWrongGradients) {
   EXPECT_THAT(result.report, ::testing::HasSubstr("[1]"));
 }
 
+// ReLU with a slope of 2 instead of 1.
+struct WrongRelu : torch::autograd::Function<WrongRelu> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x) {
+    ctx->save_for_backward({x});
+    return torch::relu(x);
+  }
+  static torch::autograd::tensor_list backward(
+      torch::autograd::AutogradContext* ctx, torch::autograd::tensor_list grad) {
+    auto x = ctx->get_saved_variables()[0];
+    return {grad[0] * 2 * (x > 0).to(x.scalar_type())};
+  }
+};
+
+// A point 3e-7 right of ReLU's kink: the central difference over +-1e-6 is
+// 0.65, autograd's slope 1, which the right-sided difference confirms; a
+// wrong slope there still fails.
+TEST(Gradcheck, AcceptsAOneSidedSlopeNextToAKink) {
+  auto x = torch::tensor({3e-7, 1.0}, torch::dtype(torch::kDouble).requires_grad(true));
+  auto ok = testing::gradcheck([&] { return torch::relu(x); }, {x});
+  EXPECT_TRUE(ok.ok) << ok.report;
+  auto bad = testing::gradcheck([&] { return WrongRelu::apply(x); }, {x});
+  EXPECT_FALSE(bad.ok);
+  EXPECT_THAT(bad.report, ::testing::HasSubstr("[0]"));
+}
+
 TEST(Gradcheck, CapsTheElementsChecked) {
   auto x = torch::randn({100}, torch::dtype(torch::kDouble).requires_grad(true));
   auto result =
