@@ -36,9 +36,9 @@ struct GradcheckResult {
 /// Checks d<r, fn(inputs)>/d inputs for a fixed random projection r, for
 /// every input with requires_grad: the analytic gradient (autograd) against
 /// central differences, or, where those disagree, against either one-sided
-/// difference (a kink of ReLU or max-pool within eps of the point). Inputs must be float64 leaf tensors; they are
-/// perturbed in place and restored, so module parameters can be passed.
-/// `names` (optional, same length) label inputs in the report.
+/// difference (a kink of ReLU or max-pool within eps of the point). Inputs must be float64 leaf
+/// tensors; they are perturbed in place and restored, so module parameters can be passed. `names`
+/// (optional, same length) label inputs in the report.
 GradcheckResult gradcheck(
     const std::function<torch::Tensor()>& fn, const std::vector<torch::Tensor>& inputs,
     const GradcheckOptions& options = {}, const std::vector<std::string>& names = {});
