@@ -300,11 +300,10 @@ torch::Tensor ContinualLearner::task_weights(int64_t t) {
   return heads_.select(generator_->forward(conditions(embeddings_.narrow(0, t, 1)))[0], t);
 }
 
-torch::Tensor ContinualLearner::universal_weights(int64_t last_task, int64_t task) {
+std::vector<torch::Tensor> ContinualLearner::universal_weights(int64_t last_task) {
   TORCH_CHECK(
-      last_task >= 0 && last_task < tasks_ && task >= 0 && task <= last_task,
-      "continual: universal weights need 0 <= task <= last_task < ", tasks_, ", got task ", task,
-      " and last_task ", last_task);
+      last_task >= 0 && last_task < tasks_, "continual: last_task must be in [0, ", tasks_,
+      "), got ", last_task);
   TORCH_CHECK(
       options_.method() == ContinualMethod::kInterval,
       "continual: a universal embedding exists only for the interval method");
@@ -312,7 +311,10 @@ torch::Tensor ContinualLearner::universal_weights(int64_t last_task, int64_t tas
   // The centre of the intersection of the intervals [c_t - r, c_t + r].
   auto seen = embedding_rows(last_task + 1);
   auto centre = (std::get<0>(seen.max(0)) + std::get<0>(seen.min(0))) * 0.5;
-  return heads_.select(generator_->forward(centre.unsqueeze(0))[0], task);
+  const auto flat = generator_->forward(centre.unsqueeze(0))[0];
+  std::vector<torch::Tensor> out;
+  for (int64_t t = 0; t <= last_task; ++t) out.push_back(heads_.select(flat, t));
+  return out;
 }
 
 double ContinualLearner::accuracy(const torch::Tensor& flat, const data::TaskData& data) {

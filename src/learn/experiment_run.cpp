@@ -131,10 +131,10 @@ json summary_of(Experiment& e, const RunState& s) {
       {"target_params", target_params},
       {"acc_matrix", measured_rows(s.acc)}};
   if (e.learner->options().method() == ContinualMethod::kInterval) {
+    const auto universal = e.learner->universal_weights(tasks - 1);
     std::vector<double> acc_universal;
     for (int64_t t = 0; t < tasks; ++t) {
-      acc_universal.push_back(
-          e.learner->accuracy(e.learner->universal_weights(tasks - 1, t), e.tasks[t].test));
+      acc_universal.push_back(e.learner->accuracy(universal[t], e.tasks[t].test));
     }
     out["acc_universal"] = acc_universal;
     out["mean_acc_universal"] = mean(acc_universal);

@@ -84,7 +84,9 @@ TEST(ContinualInterval, EveryTaskIntervalHoldsTheUniversalEmbedding) {
   EXPECT_GT((centres[0] - centres[2]).abs().max().item<double>(), 1e-4);
   auto universal = (std::get<0>(centres.max(0)) + std::get<0>(centres.min(0))) * 0.5;
   EXPECT_LE((centres - universal).abs().max().item<double>(), r + 1e-7);
-  EXPECT_EQ(learner.universal_weights(2, 1).numel(), learner.target()->spec()->numel());
+  const auto networks = learner.universal_weights(2);
+  ASSERT_EQ(networks.size(), 3u);
+  for (const auto& w : networks) EXPECT_EQ(w.numel(), learner.target()->spec()->numel());
 }
 
 // Two tasks on the same inputs with opposite labels: one network can serve

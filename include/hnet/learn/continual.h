@@ -103,9 +103,10 @@ class ContinualLearner {
 
   /// Flat target weights [N] of task t (no gradient).
   torch::Tensor task_weights(int64_t t);
-  /// kInterval: task `task`'s flat weights at the universal embedding (the
-  /// centre of the intersection of the intervals of tasks 0..last_task).
-  torch::Tensor universal_weights(int64_t last_task, int64_t task);
+  /// kInterval: the flat weights of tasks 0..last_task at the universal
+  /// embedding (the centre of the intersection of their intervals), one
+  /// generator call; element t is the network task t reads.
+  std::vector<torch::Tensor> universal_weights(int64_t last_task);
   /// Accuracy in [0, 1] of weights `flat` on `data`.
   double accuracy(const torch::Tensor& flat, const data::TaskData& data);
 
