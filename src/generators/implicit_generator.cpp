@@ -19,7 +19,41 @@ torch::Tensor centres(int64_t n, const torch::TensorOptions& opts) {
   return (torch::arange(n, opts) + 0.5) / static_cast<double>(n);
 }
 
+// x [n, in] times the columns [offset, offset + count) of `w` [out, in'].
+torch::Tensor partial_product(const torch::Tensor& x, const torch::Tensor& w, int64_t offset) {
+  return kernels::linear(x, w.narrow(1, offset, x.size(1)).contiguous(), {});
+}
+
 }  // namespace
+
+CoordinateTowerImpl::CoordinateTowerImpl(
+    int64_t in_dim, std::vector<int64_t> hidden, int64_t out_dim, Activation activation)
+    : in_dim(in_dim), out_dim(out_dim), hidden(std::move(hidden)), activation(activation) {
+  reset();
+}
+
+void CoordinateTowerImpl::reset() {
+  first = register_module("first", torch::nn::Linear(in_dim, hidden.front()));
+  trunk = register_module(
+      "trunk",
+      Trunk(hidden.front(), std::vector<int64_t>(hidden.begin() + 1, hidden.end()), activation));
+  head = register_module("head", torch::nn::Linear(hidden.back(), out_dim));
+  reset_parameters();
+}
+
+void CoordinateTowerImpl::reset_parameters() {
+  torch::NoGradGuard no_grad;
+  first->weight.normal_(0.0, std::sqrt(activation_gain(activation) / in_dim));
+  first->bias.zero_();
+  trunk->reset_parameters();
+  head->weight.normal_(0.0, std::sqrt(1.0 / head->weight.size(1)));
+  head->bias.zero_();
+}
+
+torch::Tensor CoordinateTowerImpl::finish(const torch::Tensor& pre) {
+  return kernels::linear(
+      trunk->forward(apply_activation(activation, pre)), head->weight, head->bias);
+}
 
 ImplicitGeneratorImpl::ImplicitGeneratorImpl(ImplicitGeneratorOptions options)
     : options(std::move(options)) {
@@ -37,10 +71,14 @@ void ImplicitGeneratorImpl::reset() {
   TORCH_CHECK(
       o.hidden_layers() >= 1, kWho, ": hidden_layers must be >= 1, got ", o.hidden_layers());
   TORCH_CHECK(!o.frequencies().empty(), kWho, ": frequencies must not be empty");
-  for (size_t k = 0; k < o.frequencies().size(); ++k) {
-    const double f = o.frequencies()[k];
-    TORCH_CHECK(
-        f > 0 && std::isfinite(f), kWho, ": frequencies must be > 0, got ", f, " at index ", k);
+  for (const auto* list : {&o.frequencies(), &o.width_frequencies()}) {
+    for (size_t k = 0; k < list->size(); ++k) {
+      const double f = (*list)[k];
+      TORCH_CHECK(
+          f > 0 && std::isfinite(f), kWho, ": ",
+          list == &o.frequencies() ? "frequencies" : "width_frequencies", " must be > 0, got ", f,
+          " at index ", k);
+    }
   }
   TORCH_CHECK(!o.hidden().empty(), kWho, ": hidden must list at least one width");
   for (int64_t h : o.hidden()) {
@@ -49,16 +87,28 @@ void ImplicitGeneratorImpl::reset() {
   TORCH_CHECK(
       o.coordinate_noise() >= 0 && std::isfinite(o.coordinate_noise()), kWho,
       ": coordinate_noise must be >= 0, got ", o.coordinate_noise());
+  TORCH_CHECK(o.rank() >= 0, kWho, ": rank must be >= 0 (0: additive form), got ", o.rank());
 
-  const int64_t f = static_cast<int64_t>(o.frequencies().size());
-  frequencies = register_buffer(
-      "frequencies", torch::tensor(o.frequencies(), torch::kDouble).mul(M_PI).to(torch::kFloat));
-  first = register_module("first", torch::nn::Linear(4 * 2 * f + 1, o.hidden().front()));
-  trunk = register_module(
-      "trunk", Trunk(
-                   o.hidden().front(),
-                   std::vector<int64_t>(o.hidden().begin() + 1, o.hidden().end()), o.activation()));
-  head = register_module("head", torch::nn::Linear(o.hidden().back(), 1));
+  auto angular = [](const std::vector<double>& f) {
+    return torch::tensor(f, torch::kDouble).mul(M_PI).to(torch::kFloat);
+  };
+  frequencies = register_buffer("frequencies", angular(o.frequencies()));
+  width_frequencies = register_buffer(
+      "width_frequencies",
+      angular(o.width_frequencies().empty() ? o.frequencies() : o.width_frequencies()));
+  const auto flag = feature_columns(kWidth);
+  net = rows_tower = cols_tower = nullptr;
+  if (bilinear()) {
+    // u reads layer, out, width; v layer, in, width and the bias flag.
+    const int64_t rows_in = 2 * feature_columns(kLayer).second + flag.second;
+    rows_tower = register_module(
+        "rows_tower", CoordinateTower(rows_in, o.hidden(), o.rank(), o.activation()));
+    cols_tower = register_module(
+        "cols_tower", CoordinateTower(rows_in + 1, o.hidden(), o.rank(), o.activation()));
+  } else {
+    net = register_module(
+        "net", CoordinateTower(flag.first + flag.second + 1, o.hidden(), 1, o.activation()));
+  }
   input_embedding = output_embedding = torch::Tensor();
   if (o.embed_fixed_neurons()) {
     input_embedding =
@@ -72,15 +122,12 @@ void ImplicitGeneratorImpl::reset() {
 
 void ImplicitGeneratorImpl::reset_parameters() {
   torch::NoGradGuard no_grad;
-  first->weight.normal_(
-      0.0, std::sqrt(activation_gain(options.activation()) / first->weight.size(1)));
-  first->bias.zero_();
   // About the spread of the Fourier part of the first product.
   if (input_embedding.defined()) input_embedding.normal_(0.0, 0.5);
   if (output_embedding.defined()) output_embedding.normal_(0.0, 0.5);
-  trunk->reset_parameters();
-  head->weight.normal_(0.0, std::sqrt(1.0 / head->weight.size(1)));
-  head->bias.zero_();
+  for (auto* tower : {&net, &rows_tower, &cols_tower}) {
+    if (!tower->is_empty()) (*tower)->reset_parameters();
+  }
   // Raw values share one offset at initialisation (ReLU features are
   // positive), which would make every generated weight of a layer alike;
   // standardise them over the full-width network, as hyperfan initialisation
@@ -93,8 +140,14 @@ void ImplicitGeneratorImpl::reset_parameters() {
   const auto all = torch::cat(raw);
   const double mean = all.mean().item<double>();
   const double std = all.numel() > 1 ? std::max(all.std().item<double>(), 1e-6) : 1.0;
-  head->weight.div_(std);
-  head->bias.sub_(mean).div_(std);
+  if (bilinear()) {
+    // Products of two zero-mean heads: only the spread needs fixing.
+    rows_tower->head->weight.div_(std);
+    rows_tower->head->bias.div_(std);
+  } else {
+    net->head->weight.div_(std);
+    net->head->bias.sub_(mean).div_(std);
+  }
   // He scales at the reference width until calibrate_scales sees the network.
   const auto sizes = mlp_sizes(options.max_width());
   for (int64_t l = 0; l < layers(); ++l) {
@@ -108,10 +161,13 @@ void ImplicitGeneratorImpl::pretty_print(std::ostream& stream) const {
   stream << "hnet::ImplicitGenerator(inputs=" << options.inputs()
          << ", outputs=" << options.outputs() << ", widths=[" << options.min_width() << ", "
          << options.max_width() << "], hidden_layers=" << options.hidden_layers()
-         << ", frequencies=" << options.frequencies().size()
+         << ", frequencies=" << frequencies.size(0)
+         << ", width_frequencies=" << width_frequencies.size(0)
          << ", hidden=" << shape_str(options.hidden())
          << ", activation=" << activation_name(options.activation())
-         << ", coordinate_noise=" << options.coordinate_noise() << ")";
+         << ", coordinate_noise=" << options.coordinate_noise();
+  if (bilinear()) stream << ", rank=" << options.rank();
+  stream << ")";
 }
 
 void ImplicitGeneratorImpl::check_width(int64_t width) const {
@@ -130,9 +186,19 @@ std::vector<int64_t> ImplicitGeneratorImpl::mlp_sizes(int64_t width) const {
   return sizes;
 }
 
-torch::Tensor ImplicitGeneratorImpl::features(const torch::Tensor& c) const {
-  auto angles = c.unsqueeze(1) * frequencies.to(c.scalar_type());
+torch::Tensor ImplicitGeneratorImpl::features(const torch::Tensor& c, int64_t part) const {
+  const auto& f = part == kWidth ? width_frequencies : frequencies;
+  auto angles = c.unsqueeze(1) * f.to(c.scalar_type());
   return torch::cat({angles.sin(), angles.cos()}, 1);
+}
+
+const torch::Tensor& ImplicitGeneratorImpl::any_weight() const {
+  return (bilinear() ? rows_tower : net)->first->weight;
+}
+
+std::pair<int64_t, int64_t> ImplicitGeneratorImpl::feature_columns(int64_t part) const {
+  const int64_t f2 = 2 * frequencies.size(0);
+  return {part * f2, part == kWidth ? 2 * width_frequencies.size(0) : f2};
 }
 
 torch::Tensor ImplicitGeneratorImpl::lookup(
@@ -147,8 +213,8 @@ torch::Tensor ImplicitGeneratorImpl::forward(const torch::Tensor& coords) {
       coords.dim() == 2 && coords.size(1) == kImplicitCoordinateDim, kWho,
       ": coordinates must be [M, ", kImplicitCoordinateDim, "], got ", shape_str(coords.sizes()));
   TORCH_CHECK(
-      coords.scalar_type() == first->weight.scalar_type(), kWho, ": coordinates must be ",
-      first->weight.scalar_type(), " like the parameters, got ", coords.scalar_type());
+      coords.scalar_type() == any_weight().scalar_type(), kWho, ": coordinates must be ",
+      any_weight().scalar_type(), " like the parameters, got ", coords.scalar_type());
   if (coords.numel() > 0) {
     // Only the width column may leave [0, 1], and only when extrapolating.
     auto bad = coords.isnan() | (coords < 0) | (coords > 1);
@@ -161,21 +227,40 @@ torch::Tensor ImplicitGeneratorImpl::forward(const torch::Tensor& coords) {
           " at [", row, ", ", col, "]");
     }
   }
-  std::vector<torch::Tensor> parts;
-  for (int64_t k = kLayer; k <= kWidth; ++k) parts.push_back(features(coords.select(1, k)));
-  parts.push_back(coords.narrow(1, 4, 1));
-  auto pre = kernels::linear(torch::cat(parts, 1), first->weight, first->bias);
+  std::vector<torch::Tensor> f;
+  for (int64_t k = kLayer; k <= kWidth; ++k) f.push_back(features(coords.select(1, k), k));
+  const auto flag = coords.narrow(1, 4, 1);
+  // The first layer's weights (not its bias) read input neurons; the last
+  // layer writes output neurons.
+  torch::Tensor in_part, out_part;
   if (input_embedding.defined()) {
-    // The first layer's weights (not its bias) read input neurons; the last
-    // layer writes output neurons.
-    const auto layer = coords.select(1, kLayer), flag = coords.select(1, 4);
-    auto first_in = ((layer == 0) & (flag == 0)).to(pre.scalar_type()).unsqueeze(1);
-    auto last_out = (layer == (layers() > 1 ? 1.0 : 0.0)).to(pre.scalar_type()).unsqueeze(1);
-    pre = pre + first_in * lookup(input_embedding, coords.select(1, kIn)) +
-          last_out * lookup(output_embedding, coords.select(1, kOut));
+    const auto layer = coords.select(1, kLayer);
+    const auto dtype = coords.scalar_type();
+    auto first_in = ((layer == 0) & (flag.squeeze(1) == 0)).to(dtype).unsqueeze(1);
+    auto last_out = (layer == (layers() > 1 ? 1.0 : 0.0)).to(dtype).unsqueeze(1);
+    in_part = first_in * lookup(input_embedding, coords.select(1, kIn));
+    out_part = last_out * lookup(output_embedding, coords.select(1, kOut));
   }
-  auto h = apply_activation(options.activation(), pre);
-  return kernels::linear(trunk->forward(h), head->weight, head->bias).squeeze(1);
+  auto plus = [](torch::Tensor pre, const torch::Tensor& extra) {
+    return extra.defined() ? pre + extra : pre;
+  };
+  if (bilinear()) {
+    const auto& r = rows_tower->first;
+    const auto& c = cols_tower->first;
+    auto u = rows_tower->finish(plus(
+        kernels::linear(torch::cat({f[kLayer], f[kOut], f[kWidth]}, 1), r->weight, r->bias),
+        out_part));
+    auto v = cols_tower->finish(plus(
+        kernels::linear(torch::cat({f[kLayer], f[kIn], f[kWidth], flag}, 1), c->weight, c->bias),
+        in_part));
+    return (u * v).sum(1) / std::sqrt(static_cast<double>(options.rank()));
+  }
+  f.push_back(flag);
+  const auto& first = net->first;
+  return net
+      ->finish(plus(
+          plus(kernels::linear(torch::cat(f, 1), first->weight, first->bias), in_part), out_part))
+      .squeeze(1);
 }
 
 torch::Tensor ImplicitGeneratorImpl::layer_coordinates(int64_t layer, int64_t width) const {
@@ -183,7 +268,7 @@ torch::Tensor ImplicitGeneratorImpl::layer_coordinates(int64_t layer, int64_t wi
       layer >= 0 && layer < layers(), kWho, ": layer must be in [0, ", layers(), "), got ", layer);
   const auto sizes = mlp_sizes(width);
   const int64_t n_in = sizes[layer], n_out = sizes[layer + 1];
-  const auto opts = first->weight.options();
+  const auto opts = any_weight().options();
   auto in = torch::cat({centres(n_in, opts), torch::zeros({1}, opts)});
   auto flag = torch::zeros({n_in + 1}, opts);
   flag[n_in] = 1;
@@ -202,7 +287,7 @@ torch::Tensor ImplicitGeneratorImpl::raw_layer(
       layer >= 0 && layer < layers(), kWho, ": layer must be in [0, ", layers(), "), got ", layer);
   const auto sizes = mlp_sizes(width);
   const int64_t n_in = sizes[layer], n_out = sizes[layer + 1];
-  const auto opts = first->weight.options();
+  const auto opts = any_weight().options();
   auto out_c = centres(n_out, opts);
   if (rows.defined()) {
     TORCH_CHECK(
@@ -223,31 +308,53 @@ torch::Tensor ImplicitGeneratorImpl::raw_layer(
     if (layer + 1 < layers()) out_c = out_c + noise * torch::randn_like(out_c);
     if (layer > 0) in_c = in_c + noise * torch::randn_like(in_c);
   }
-  const int64_t f2 = frequencies.size(0) * 2;
-  const auto& w = first->weight;
-  auto part = [&](const torch::Tensor& c, int64_t k) {
-    return kernels::linear(features(c), w.narrow(1, k * f2, f2).contiguous(), {});
-  };
   const double layer_c = layers() > 1 ? static_cast<double>(layer) / (layers() - 1) : 0.0;
   const double width_c = static_cast<double>(width) / options.max_width();
-  auto shared = part(torch::full({1}, layer_c, opts), kLayer) +
-                part(torch::full({1}, width_c, opts), kWidth) + first->bias;
+  const auto layer_f = features(torch::full({1}, layer_c, opts), kLayer);
+  const auto width_f = features(torch::full({1}, width_c, opts), kWidth);
+  const auto in_f = features(torch::cat({in_c, torch::zeros({1}, opts)}), kIn);
+  const auto out_f = features(out_c, kOut);
   // The bias is the input coordinate 0 with the flag set.
   auto flag = torch::zeros({n_in + 1, 1}, opts);
   flag[n_in][0] = 1;
-  auto cols = part(torch::cat({in_c, torch::zeros({1}, opts)}), kIn) +
-              flag * w.select(1, 4 * f2).unsqueeze(0) + shared;
+  torch::Tensor in_embedding, out_embedding;
   if (input_embedding.defined() && layer == 0) {
-    cols = cols + torch::cat({input_embedding, torch::zeros({1, cols.size(1)}, opts)});
+    in_embedding = torch::cat({input_embedding, torch::zeros({1, input_embedding.size(1)}, opts)});
   }
-  auto rows_h = part(out_c, kOut);
   if (output_embedding.defined() && layer + 1 == layers()) {
-    rows_h = rows_h + (rows.defined() ? output_embedding.index_select(0, rows) : output_embedding);
+    out_embedding = rows.defined() ? output_embedding.index_select(0, rows) : output_embedding;
   }
+  auto plus = [](torch::Tensor pre, const torch::Tensor& extra) {
+    return extra.defined() ? pre + extra : pre;
+  };
+  // The first product of [layer, out/in, width (, flag)] features, split into
+  // its parts so each is computed once: per layer, per neuron.
+  const int64_t f2 = layer_f.size(1), fw2 = width_f.size(1);
+  if (bilinear()) {
+    const auto& rw = rows_tower->first->weight;
+    const auto& cw = cols_tower->first->weight;
+    auto u = rows_tower->finish(plus(
+        partial_product(out_f, rw, f2) + partial_product(layer_f, rw, 0) +
+            partial_product(width_f, rw, 2 * f2) + rows_tower->first->bias,
+        out_embedding));
+    auto v = cols_tower->finish(plus(
+        partial_product(in_f, cw, f2) + flag * cw.select(1, 2 * f2 + fw2).unsqueeze(0) +
+            partial_product(layer_f, cw, 0) + partial_product(width_f, cw, 2 * f2) +
+            cols_tower->first->bias,
+        in_embedding));
+    return kernels::linear(u, v, {}) / std::sqrt(static_cast<double>(options.rank()));
+  }
+  const auto& w = net->first->weight;
+  auto shared = partial_product(layer_f, w, feature_columns(kLayer).first) +
+                partial_product(width_f, w, feature_columns(kWidth).first) + net->first->bias;
+  auto cols = plus(
+      partial_product(in_f, w, feature_columns(kIn).first) +
+          flag * w.select(1, w.size(1) - 1).unsqueeze(0) + shared,
+      in_embedding);
+  auto rows_h = plus(partial_product(out_f, w, feature_columns(kOut).first), out_embedding);
   const int64_t m = rows_h.size(0);
-  auto h = apply_activation(options.activation(), rows_h.unsqueeze(1) + cols.unsqueeze(0))
-               .view({m * (n_in + 1), -1});
-  return kernels::linear(trunk->forward(h), head->weight, head->bias).view({m, n_in + 1});
+  return net->finish((rows_h.unsqueeze(1) + cols.unsqueeze(0)).view({m * (n_in + 1), -1}))
+      .view({m, n_in + 1});
 }
 
 torch::Tensor ImplicitGeneratorImpl::layer_scale(int64_t layer, int64_t width) const {
@@ -259,7 +366,7 @@ torch::Tensor ImplicitGeneratorImpl::layer_scale(int64_t layer, int64_t width) c
   // from the width coordinate.
   const double riemann =
       layer > 0 ? std::sqrt(static_cast<double>(options.max_width()) / width) : 1.0;
-  auto s = scales[layer].to(first->weight.scalar_type());
+  auto s = scales[layer].to(any_weight().scalar_type());
   return torch::cat({(s[0] * riemann).expand({n_in}), s.narrow(0, 1, 1)}).unsqueeze(0);
 }
 

@@ -109,6 +109,8 @@ void train_implicit(
   for (int64_t w : o.widths()) mlps.emplace(w, Mlp(MlpOptions(generator->mlp_sizes(w))));
   const int64_t k = std::min<int64_t>(o.widths_per_step(), static_cast<int64_t>(o.widths().size()));
   const int64_t full = generator->options.max_width();
+  const auto width_weights =
+      torch::tensor(std::vector<double>(o.widths().begin(), o.widths().end()), torch::kDouble);
 
   generator->train();
   data::EpochSampler batches(train.size(), o.batch_size(), o.seed());
@@ -124,15 +126,18 @@ void train_implicit(
     }
     return fit / static_cast<double>(generator->layers());
   };
-  auto task_loss = [&] {
+  auto task_loss = [&](std::vector<int64_t>& drawn) {
     auto idx = batches.next();
     auto x = train.images.index_select(0, idx);
     auto y = train.labels.index_select(0, idx);
     auto pick =
-        torch::randperm(static_cast<int64_t>(o.widths().size()), batches.rng(), torch::kLong);
+        o.proportional_widths()
+            ? torch::multinomial(width_weights, k, /*replacement=*/false, batches.rng())
+            : torch::randperm(static_cast<int64_t>(o.widths().size()), batches.rng(), torch::kLong);
     torch::Tensor task;
     for (int64_t j = 0; j < k; ++j) {
-      auto& mlp = mlps.at(o.widths()[pick[j].item<int64_t>()]);
+      drawn.push_back(o.widths()[pick[j].item<int64_t>()]);
+      auto& mlp = mlps.at(drawn.back());
       auto flat = generator->generate(mlp->options.sizes()[1]);
       auto ce = F::cross_entropy(mlp->forward(x, Weights(mlp->spec(), flat)), y);
       task = j == 0 ? ce : task + ce;
@@ -152,7 +157,7 @@ void train_implicit(
       loss = warm ? fit : o.fit_weight() * fit;
     }
     if (!warm) {
-      auto task = task_loss();
+      auto task = task_loss(report.widths);
       report.task = task.item<double>();
       loss = loss.defined() ? loss + task : task;
     }

@@ -123,6 +123,13 @@ io::ConfigSchema neumeta_config_schema() {
   s.add({"generator.hidden", ValueType::kIntList, "[64, 64]", "widths of the coordinate MLP", 1.0});
   s.add(
       {"generator.octaves", ValueType::kInt, "8", "Fourier frequencies 1, 2, 4, ... (count)", 1.0});
+  s.add(
+      {"generator.width_octaves", ValueType::kInt, "0",
+       "Fourier frequencies 1, 2, 4, ... of the width coordinate (0: generator.octaves)", 0.0});
+  s.add(
+      {"generator.rank", ValueType::kInt, "0",
+       "0: one coordinate MLP per weight (additive); K: two towers, weight = <u(out), v(in)>",
+       0.0});
   s.add({"generator.noise", ValueType::kFloat, "0.0005", "std of the coordinate noise", 0.0});
   s.add({"optimizer.lr", ValueType::kFloat, "0.001", "Adam learning rate (generator)", 0.0, true});
   s.add({"optimizer.batch_size", ValueType::kInt, "128", "batch size (generator)", 1.0});
@@ -138,6 +145,14 @@ io::ConfigSchema neumeta_config_schema() {
   s.add(
       {"implicit.warmup_steps", ValueType::kInt, "0", "fit-only steps before the joint ones", 0.0});
   s.add({"implicit.widths_per_step", ValueType::kInt, "1", "widths in each step's task loss", 1.0});
+  s.add(
+      {"implicit.width_draws",
+       ValueType::kString,
+       "uniform",
+       "how a step's widths are drawn: uniform, or proportional to the width",
+       {},
+       false,
+       {"uniform", "proportional"}});
   s.add(
       {"implicit.fit_weight", ValueType::kFloat, "0.1", "weight of the fit to the reference", 0.0});
   s.add({"implicit.fit_rows", ValueType::kInt, "32", "neurons per layer in each step's fit", 1.0});
@@ -173,8 +188,10 @@ std::string run_neumeta_experiment(const io::Config& c, const NeumetaRunOptions&
   torch::manual_seed(seed);
   ImplicitGenerator generator(ImplicitGeneratorOptions(train.images[0].numel(), 10, lo, full)
                                   .frequencies(octaves(c.get_int("generator.octaves")))
+                                  .width_frequencies(octaves(c.get_int("generator.width_octaves")))
                                   .hidden(c.get_int_list("generator.hidden"))
-                                  .coordinate_noise(c.get_float("generator.noise")));
+                                  .coordinate_noise(c.get_float("generator.noise"))
+                                  .rank(c.get_int("generator.rank")));
 
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -224,6 +241,7 @@ std::string run_neumeta_experiment(const io::Config& c, const NeumetaRunOptions&
           .lr(c.get_float("optimizer.lr"))
           .cosine(c.get_string("optimizer.schedule") == "cosine")
           .widths_per_step(c.get_int("implicit.widths_per_step"))
+          .proportional_widths(c.get_string("implicit.width_draws") == "proportional")
           .fit_weight(c.get_float("implicit.fit_weight"))
           .fit_rows(c.get_int("implicit.fit_rows"))
           .seed(seed),

@@ -54,20 +54,48 @@ TEST(ImplicitGenerator, CoordinatesOfNeuronsAreCentres) {
 // (tolerance: float rounding of a different summation order).
 TEST(ImplicitGenerator, LayerMatchesCoordinateFunction) {
   test::seed_torch();
-  ImplicitGenerator gen(tiny());
-  gen->eval();
-  for (int64_t w : {2, 3, 6}) {
-    for (int64_t l = 0; l < gen->layers(); ++l) {
-      SCOPED_TRACE("width " + std::to_string(w) + " layer " + std::to_string(l));
-      auto batched = gen->raw_layer(l, w);
-      auto direct = gen->forward(gen->layer_coordinates(l, w)).view_as(batched);
-      EXPECT_TRUE(torch::allclose(batched, direct, 1e-5, 1e-5))
-          << (batched - direct).abs().max().item<double>();
-      auto rows = torch::tensor({1, 0});
-      EXPECT_TRUE(
-          torch::allclose(gen->raw_layer(l, w, rows), direct.index_select(0, rows), 1e-5, 1e-5));
+  for (auto options : {tiny(), tiny().width_frequencies({0.5}), tiny().rank(3)}) {
+    ImplicitGenerator gen(options);
+    gen->eval();
+    for (int64_t w : {2, 3, 6}) {
+      for (int64_t l = 0; l < gen->layers(); ++l) {
+        SCOPED_TRACE("width " + std::to_string(w) + " layer " + std::to_string(l));
+        auto batched = gen->raw_layer(l, w);
+        auto direct = gen->forward(gen->layer_coordinates(l, w)).view_as(batched);
+        EXPECT_TRUE(torch::allclose(batched, direct, 1e-5, 1e-5))
+            << (batched - direct).abs().max().item<double>();
+        auto rows = torch::tensor({1, 0});
+        EXPECT_TRUE(
+            torch::allclose(gen->raw_layer(l, w, rows), direct.index_select(0, rows), 1e-5, 1e-5));
+      }
     }
   }
+}
+
+// The width coordinate gets its own frequencies: 3 coordinates x 2 x 3
+// features, 2 x 1 for the width, 1 bias flag. The width's two columns of the
+// first product are the only ones that see the width: the biases of the
+// output layer (same coordinates at every width but the width's) differ
+// between widths 2 and 6, and stop differing once those columns are zero.
+TEST(ImplicitGenerator, WidthCoordinateHasItsOwnFrequencies) {
+  test::seed_torch();
+  ImplicitGenerator gen(tiny().width_frequencies({1}));
+  EXPECT_EQ(gen->net->first->weight.sizes(), torch::IntArrayRef({8, 3 * 2 * 3 + 2 * 1 + 1}));
+  ImplicitGenerator same(tiny());
+  EXPECT_EQ(same->net->first->weight.sizes(), torch::IntArrayRef({8, 4 * 2 * 3 + 1}));
+  gen->eval();
+  auto bias_gap = [&] {
+    return (gen->raw_layer(2, 2).select(1, 2) - gen->raw_layer(2, 6).select(1, 6))
+        .abs()
+        .max()
+        .item<double>();
+  };
+  EXPECT_GT(bias_gap(), 1e-4);
+  {
+    torch::NoGradGuard no_grad;
+    gen->net->first->weight.narrow(1, 3 * 2 * 3, 2).zero_();
+  }
+  EXPECT_LT(bias_gap(), 1e-6);
 }
 
 TEST(ImplicitGenerator, GeneratedValuesAreScaledRawValues) {
@@ -136,23 +164,53 @@ TEST(ImplicitGenerator, NoiseOnlyInTrainingMode) {
 }
 
 TEST(ImplicitGenerator, GradientCheck) {
-  const uint64_t seed = test::seed_torch();
-  SCOPED_TRACE("seed " + std::to_string(seed));
-  ImplicitGenerator gen(tiny().hidden({4, 3}).activation(Activation::kTanh));
-  gen->to(torch::kDouble);
-  gen->eval();
-  Mlp mlp{MlpOptions(gen->mlp_sizes(3)).activation(Activation::kTanh)};
-  auto x = torch::randn({4, 3}, torch::kDouble);
-  auto fn = [&] { return mlp->forward(x, Weights(mlp->spec(), gen->generate(3))); };
-  std::vector<torch::Tensor> inputs;
-  std::vector<std::string> names;
-  for (const auto& p : gen->named_parameters()) {
-    inputs.push_back(p.value());
-    names.push_back(p.key());
+  for (int64_t rank : {0, 2}) {
+    const uint64_t seed = test::seed_torch();
+    SCOPED_TRACE("seed " + std::to_string(seed) + " rank " + std::to_string(rank));
+    ImplicitGenerator gen(tiny().hidden({4, 3}).activation(Activation::kTanh).rank(rank));
+    gen->to(torch::kDouble);
+    gen->eval();
+    Mlp mlp{MlpOptions(gen->mlp_sizes(3)).activation(Activation::kTanh)};
+    auto x = torch::randn({4, 3}, torch::kDouble);
+    auto fn = [&] { return mlp->forward(x, Weights(mlp->spec(), gen->generate(3))); };
+    std::vector<torch::Tensor> inputs;
+    std::vector<std::string> names;
+    for (const auto& p : gen->named_parameters()) {
+      inputs.push_back(p.value());
+      names.push_back(p.key());
+    }
+    auto result =
+        testing::gradcheck(fn, inputs, testing::GradcheckOptions().max_elements(8), names);
+    EXPECT_TRUE(result.ok) << result.report;
+    EXPECT_GT(result.checked, 20);
   }
-  auto result = testing::gradcheck(fn, inputs, testing::GradcheckOptions().max_elements(8), names);
-  EXPECT_TRUE(result.ok) << result.report;
-  EXPECT_GT(result.checked, 20);
+}
+
+// The bilinear form: a weight is <u, v> / sqrt(K) of the row tower on the
+// output neuron's (layer, out, width) features and the column tower on the
+// input neuron's (layer, in, width, bias flag), each run here on its own.
+TEST(ImplicitGenerator, BilinearWeightIsTheScaledDotProductOfTheTowers) {
+  test::seed_torch();
+  ImplicitGenerator gen(
+      tiny().rank(2).hidden({3}).width_frequencies({0.5}).embed_fixed_neurons(false));
+  gen->eval();
+  auto coords = gen->layer_coordinates(1, 4);
+  auto f = [&](int64_t col, bool width) {
+    auto angles =
+        coords.select(1, col).unsqueeze(1) * (width ? gen->width_frequencies : gen->frequencies);
+    return torch::cat({angles.sin(), angles.cos()}, 1);
+  };
+  auto& r = gen->rows_tower;
+  auto& c = gen->cols_tower;
+  auto u = r->finish(torch::nn::functional::linear(
+      torch::cat({f(0, false), f(1, false), f(3, true)}, 1), r->first->weight, r->first->bias));
+  auto v = c->finish(torch::nn::functional::linear(
+      torch::cat({f(0, false), f(2, false), f(3, true), coords.narrow(1, 4, 1)}, 1),
+      c->first->weight, c->first->bias));
+  ASSERT_EQ(u.sizes(), torch::IntArrayRef({4 * 5, 2}));
+  auto expected = (u * v).sum(1) / std::sqrt(2.0);
+  EXPECT_TRUE(torch::allclose(gen->raw_layer(1, 4).flatten(), expected, 1e-5, 1e-5));
+  EXPECT_TRUE(gen->net.is_empty());
 }
 
 TEST(ImplicitGenerator, RejectsWidthOutsideTrainedRange) {
@@ -178,6 +236,9 @@ TEST(ImplicitGenerator, RejectsBadOptions) {
       msg(tiny().frequencies({1, -2})), HasSubstr("frequencies must be > 0, got -2 at index 1"));
   EXPECT_THAT(msg(tiny().frequencies({0})), HasSubstr("frequencies must be > 0, got 0 at index 0"));
   EXPECT_THAT(msg(tiny().frequencies({})), HasSubstr("frequencies must not be empty"));
+  EXPECT_THAT(
+      msg(tiny().width_frequencies({2, 0})),
+      HasSubstr("width_frequencies must be > 0, got 0 at index 1"));
   EXPECT_THAT(msg(ImplicitGeneratorOptions(3, 2, 0, 6)), HasSubstr("min_width must be > 0, got 0"));
   EXPECT_THAT(
       msg(ImplicitGeneratorOptions(3, 2, 8, 6)),
@@ -185,6 +246,7 @@ TEST(ImplicitGenerator, RejectsBadOptions) {
   EXPECT_THAT(msg(ImplicitGeneratorOptions(0, 2, 2, 6)), HasSubstr("inputs must be > 0, got 0"));
   EXPECT_THAT(msg(tiny().hidden({4, 0})), HasSubstr("hidden widths must be > 0, got [4, 0]"));
   EXPECT_THAT(msg(tiny().hidden_layers(0)), HasSubstr("hidden_layers must be >= 1, got 0"));
+  EXPECT_THAT(msg(tiny().rank(-1)), HasSubstr("rank must be >= 0 (0: additive form), got -1"));
   EXPECT_THAT(
       msg(tiny().coordinate_noise(-0.5)), HasSubstr("coordinate_noise must be >= 0, got -0.5"));
 }
@@ -218,7 +280,8 @@ TEST(ImplicitGenerator, PrettyPrint) {
   EXPECT_EQ(
       s.str(),
       "hnet::ImplicitGenerator(inputs=3, outputs=2, widths=[2, 6], hidden_layers=2, "
-      "frequencies=3, hidden=[8, 5], activation=relu, coordinate_noise=0.01)");
+      "frequencies=3, width_frequencies=3, hidden=[8, 5], activation=relu, "
+      "coordinate_noise=0.01)");
 }
 
 }  // namespace

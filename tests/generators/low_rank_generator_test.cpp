@@ -190,7 +190,7 @@ TEST(LowRankGenerator, LearnsTasksContinually) {
   Mlp mlp(MlpOptions({6, 8, 2}));
   auto gen = LowRankGenerator(mlp->spec(), GeneratorOptions(4).hidden({16}).chunk_size(10), 2);
   ContinualLearner learner(
-      mlp, gen.ptr(), 2, 4, ContinualOptions().steps(250).batch_size(32).lr(1e-2).beta(0.5));
+      mlp, gen.ptr(), 2, 4, ContinualOptions().steps(400).batch_size(32).lr(1e-2).beta(0.5));
   learner.train_task(0, test::blobs(0, 512), {});
   learner.train_task(1, test::blobs(1, 512), {});
   EXPECT_GT(learner.accuracy(learner.task_weights(0), test::blobs(0, 512)), 0.85);

@@ -51,6 +51,11 @@ struct ImplicitGeneratorOptions {
   /// becomes sin(pi f c), cos(pi f c) per f. All > 0, at least one.
   TORCH_ARG(std::vector<double>, frequencies) = std::vector<double>{1,  2,  4,   8,   16,
                                                                     32, 64, 128, 256, 512};
+  /// Frequencies of the width coordinate; empty: the same as frequencies().
+  /// Widths are far apart in [0, 1] (18 training widths), so high
+  /// frequencies there let g treat each trained width on its own and leave
+  /// nothing to interpolate at an unseen one.
+  TORCH_ARG(std::vector<double>, width_frequencies) = {};
   /// Hidden widths of the coordinate MLP g; at least one, all > 0.
   TORCH_ARG(std::vector<int64_t>, hidden) = std::vector<int64_t>{64, 64};
   TORCH_ARG(Activation, activation) = Activation::kRelu;
@@ -68,14 +73,50 @@ struct ImplicitGeneratorOptions {
   TORCH_ARG(bool, center_rows) = true;
   /// Allow widths outside [min_width, max_width] (extrapolation).
   TORCH_ARG(bool, allow_any_width) = false;
+  /// 0: g is one MLP over all features of a weight's coordinates (the
+  /// additive form: the output and input parts of its first product add up
+  /// before the activation). K > 0: the bilinear form, g(l, o, i, w) =
+  /// <u(l, o, w), v(l, i, w, bias)> / sqrt(K), with u and v two MLPs
+  /// ("towers") of hidden widths `hidden` ending in K outputs, one over the
+  /// output neuron's coordinates and one over the input neuron's. A layer is
+  /// then one product [n_out, K] x [K, n_in + 1], and the towers run once per
+  /// neuron instead of once per weight: for the 784-256 input layer, 1,041
+  /// tower rows instead of 200,960 MLP rows.
+  TORCH_ARG(int64_t, rank) = 0;
 };
+
+/// An MLP over Fourier features whose first product its caller computes
+/// (split into parts, plus learned embeddings): activation, trunk, head.
+/// The additive form's g (one output) and each tower of the bilinear form
+/// (K outputs).
+class CoordinateTowerImpl : public torch::nn::Cloneable<CoordinateTowerImpl> {
+ public:
+  CoordinateTowerImpl(
+      int64_t in_dim, std::vector<int64_t> hidden, int64_t out_dim, Activation activation);
+  void reset() override;
+  void reset_parameters();
+  /// pre [M, hidden[0]] (the first product plus anything added to it) ->
+  /// [M, out_dim].
+  torch::Tensor finish(const torch::Tensor& pre);
+
+  int64_t in_dim, out_dim;
+  std::vector<int64_t> hidden;
+  Activation activation;
+  torch::nn::Linear first{nullptr};
+  Trunk trunk{nullptr};
+  torch::nn::Linear head{nullptr};
+};
+TORCH_MODULE(CoordinateTower);
 
 /// The coordinate network and the layer generation built on it.
 ///
-/// Parameters: first Linear(4 * 2 * F + 1, hidden[0]) over the features
-/// (F = frequencies().size()), trunk over hidden[1..], head
-/// Linear(hidden.back(), 1), and with embed_fixed_neurons input_embedding
-/// [inputs, hidden[0]] and output_embedding [outputs, hidden[0]]. Buffers: `scales` [L, 2] (weight
+/// Parameters (F = frequencies().size(), Fw = that of the width coordinate):
+/// additive form: `net`, a tower over all 3 * 2F + 2Fw + 1 features with one
+/// output; bilinear form: `rows_tower` over 2 * 2F + 2Fw and `cols_tower`
+/// over 2 * 2F + 2Fw + 1 features, K outputs each. With embed_fixed_neurons
+/// also input_embedding [inputs, hidden[0]] and output_embedding
+/// [outputs, hidden[0]], added to the first product of the tower that reads
+/// that neuron. Buffers: `scales` [L, 2] (weight
 /// and bias scale per layer, L = hidden_layers + 1).
 ///
 /// Example:
@@ -103,7 +144,9 @@ class ImplicitGeneratorImpl : public torch::nn::Cloneable<ImplicitGeneratorImpl>
   /// forward(layer_coordinates(layer, width)) viewed so, but computed in one
   /// batched pass without materialising the coordinates: g's first product is
   /// split into a per-output-neuron and a per-input-neuron part, computed once
-  /// each and broadcast-added. `rows` (int64, optional) keeps only those
+  /// each and broadcast-added (additive form), or each tower runs once per
+  /// neuron and the layer is one product (bilinear form). `rows` (int64,
+  /// optional) keeps only those
   /// output neurons: [rows.numel(), n_in + 1]. Adds coordinate noise in
   /// training mode.
   torch::Tensor raw_layer(int64_t layer, int64_t width, const torch::Tensor& rows = {});
@@ -136,18 +179,33 @@ class ImplicitGeneratorImpl : public torch::nn::Cloneable<ImplicitGeneratorImpl>
     return options.hidden_layers() + 1;
   }
 
+  bool bilinear() const {
+    return options.rank() > 0;
+  }
+
   ImplicitGeneratorOptions options;
-  torch::nn::Linear first{nullptr};
-  Trunk trunk{nullptr};
-  torch::nn::Linear head{nullptr};
-  torch::Tensor input_embedding;   ///< [inputs, hidden[0]] or undefined
-  torch::Tensor output_embedding;  ///< [outputs, hidden[0]] or undefined
-  torch::Tensor scales;            ///< [L, 2] buffer
-  torch::Tensor frequencies;       ///< [F] buffer, pi * frequencies()
+  /// The additive form's g, one output (empty in the bilinear form).
+  CoordinateTower net{nullptr};
+  /// The bilinear form's towers u (output neurons) and v (input neurons).
+  /// u's first product reads [layer, out, width] features, v's
+  /// [layer, in, width, bias flag].
+  CoordinateTower rows_tower{nullptr};
+  CoordinateTower cols_tower{nullptr};
+  torch::Tensor input_embedding;    ///< [inputs, hidden[0]] or undefined
+  torch::Tensor output_embedding;   ///< [outputs, hidden[0]] or undefined
+  torch::Tensor scales;             ///< [L, 2] buffer
+  torch::Tensor frequencies;        ///< [F] buffer, pi * frequencies()
+  torch::Tensor width_frequencies;  ///< [Fw] buffer, pi * the width coordinate's
 
  private:
-  /// [n] coordinates -> [n, 2F] Fourier features.
-  torch::Tensor features(const torch::Tensor& c) const;
+  /// [n] values of coordinate column `part` -> [n, 2F] (2Fw for the width)
+  /// Fourier features.
+  torch::Tensor features(const torch::Tensor& c, int64_t part) const;
+  /// First column and count of coordinate column `part`'s features in
+  /// net->first->weight.
+  std::pair<int64_t, int64_t> feature_columns(int64_t part) const;
+  /// A parameter whose dtype and device every tensor made here follows.
+  const torch::Tensor& any_weight() const;
   /// Rows of `table` [n, H] for coordinates c = (j + 1/2) / n, [m, H].
   torch::Tensor lookup(const torch::Tensor& table, const torch::Tensor& c) const;
 };

@@ -60,6 +60,11 @@ struct ImplicitTrainingOptions {
   TORCH_ARG(bool, cosine) = true;
   /// K: distinct widths drawn per step (all of them when larger).
   TORCH_ARG(int64_t, widths_per_step) = 2;
+  /// Draw a width with probability proportional to the width itself rather
+  /// than uniformly: a wide network has more weights to learn from the same
+  /// function, and uniform draws leave the widest behind its baseline while
+  /// the narrow ones pass theirs.
+  TORCH_ARG(bool, proportional_widths) = false;
   /// lambda, the weight of the fit to the reference (0: task loss only).
   TORCH_ARG(double, fit_weight) = 1.0;
   /// Output neurons per layer drawn each step for the fit (all when larger),
@@ -70,9 +75,10 @@ struct ImplicitTrainingOptions {
 
 /// What one step of train_implicit reports.
 struct ImplicitStep {
-  int64_t step = 0;  ///< 1-based, warm-up steps first
-  double task = 0;   ///< mean cross-entropy over the step's widths (0 in warm-up)
-  double fit = 0;    ///< fit loss (mean squared error of raw values), unweighted
+  int64_t step = 0;             ///< 1-based, warm-up steps first
+  double task = 0;              ///< mean cross-entropy over the step's widths (0 in warm-up)
+  double fit = 0;               ///< fit loss (mean squared error of raw values), unweighted
+  std::vector<int64_t> widths;  ///< the widths the task loss drew (none in warm-up)
 };
 
 /// Trains `generator` (its parameters, with Adam) on `train`. `reference` is
