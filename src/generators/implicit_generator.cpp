@@ -19,9 +19,30 @@ torch::Tensor centres(int64_t n, const torch::TensorOptions& opts) {
   return (torch::arange(n, opts) + 0.5) / static_cast<double>(n);
 }
 
-// x [n, in] times the columns [offset, offset + count) of `w` [out, in'].
+// x [n, in] times the columns [offset, offset + in) of `w` [out, in'].
 torch::Tensor partial_product(const torch::Tensor& x, const torch::Tensor& w, int64_t offset) {
   return kernels::linear(x, w.narrow(1, offset, x.size(1)).contiguous(), {});
+}
+
+// pre + extra, where an undefined extra (an embedding a layer does not use)
+// adds nothing.
+torch::Tensor plus_if(const torch::Tensor& pre, const torch::Tensor& extra) {
+  return extra.defined() ? pre + extra : pre;
+}
+
+// first(cat(parts, 1)) + extra without the concatenation: `parts` are the
+// feature blocks in the order of first's input columns, each [n, c] or
+// [1, c] (shared by every row, broadcast) -> [n, out].
+torch::Tensor first_product(
+    const torch::nn::Linear& first, const std::vector<torch::Tensor>& parts,
+    const torch::Tensor& extra) {
+  torch::Tensor pre = first->bias;
+  int64_t offset = 0;
+  for (const auto& x : parts) {
+    pre = pre + partial_product(x, first->weight, offset);
+    offset += x.size(1);
+  }
+  return plus_if(pre, extra);
 }
 
 }  // namespace
@@ -96,18 +117,16 @@ void ImplicitGeneratorImpl::reset() {
   width_frequencies = register_buffer(
       "width_frequencies",
       angular(o.width_frequencies().empty() ? o.frequencies() : o.width_frequencies()));
-  const auto flag = feature_columns(kWidth);
+  const int64_t f2 = feature_columns(kLayer).second, fw2 = feature_columns(kWidth).second;
   net = rows_tower = cols_tower = nullptr;
   if (bilinear()) {
     // u reads layer, out, width; v layer, in, width and the bias flag.
-    const int64_t rows_in = 2 * feature_columns(kLayer).second + flag.second;
     rows_tower = register_module(
-        "rows_tower", CoordinateTower(rows_in, o.hidden(), o.rank(), o.activation()));
+        "rows_tower", CoordinateTower(2 * f2 + fw2, o.hidden(), o.rank(), o.activation()));
     cols_tower = register_module(
-        "cols_tower", CoordinateTower(rows_in + 1, o.hidden(), o.rank(), o.activation()));
+        "cols_tower", CoordinateTower(2 * f2 + fw2 + 1, o.hidden(), o.rank(), o.activation()));
   } else {
-    net = register_module(
-        "net", CoordinateTower(flag.first + flag.second + 1, o.hidden(), 1, o.activation()));
+    net = register_module("net", CoordinateTower(3 * f2 + fw2 + 1, o.hidden(), 1, o.activation()));
   }
   input_embedding = output_embedding = torch::Tensor();
   if (o.embed_fixed_neurons()) {
@@ -241,26 +260,15 @@ torch::Tensor ImplicitGeneratorImpl::forward(const torch::Tensor& coords) {
     in_part = first_in * lookup(input_embedding, coords.select(1, kIn));
     out_part = last_out * lookup(output_embedding, coords.select(1, kOut));
   }
-  auto plus = [](torch::Tensor pre, const torch::Tensor& extra) {
-    return extra.defined() ? pre + extra : pre;
-  };
   if (bilinear()) {
-    const auto& r = rows_tower->first;
-    const auto& c = cols_tower->first;
-    auto u = rows_tower->finish(plus(
-        kernels::linear(torch::cat({f[kLayer], f[kOut], f[kWidth]}, 1), r->weight, r->bias),
-        out_part));
-    auto v = cols_tower->finish(plus(
-        kernels::linear(torch::cat({f[kLayer], f[kIn], f[kWidth], flag}, 1), c->weight, c->bias),
-        in_part));
+    auto u = rows_tower->finish(
+        first_product(rows_tower->first, {f[kLayer], f[kOut], f[kWidth]}, out_part));
+    auto v = cols_tower->finish(
+        first_product(cols_tower->first, {f[kLayer], f[kIn], f[kWidth], flag}, in_part));
     return (u * v).sum(1) / std::sqrt(static_cast<double>(options.rank()));
   }
   f.push_back(flag);
-  const auto& first = net->first;
-  return net
-      ->finish(plus(
-          plus(kernels::linear(torch::cat(f, 1), first->weight, first->bias), in_part), out_part))
-      .squeeze(1);
+  return net->finish(plus_if(first_product(net->first, f, in_part), out_part)).squeeze(1);
 }
 
 torch::Tensor ImplicitGeneratorImpl::layer_coordinates(int64_t layer, int64_t width) const {
@@ -324,34 +332,25 @@ torch::Tensor ImplicitGeneratorImpl::raw_layer(
   if (output_embedding.defined() && layer + 1 == layers()) {
     out_embedding = rows.defined() ? output_embedding.index_select(0, rows) : output_embedding;
   }
-  auto plus = [](torch::Tensor pre, const torch::Tensor& extra) {
-    return extra.defined() ? pre + extra : pre;
-  };
-  // The first product of [layer, out/in, width (, flag)] features, split into
-  // its parts so each is computed once: per layer, per neuron.
-  const int64_t f2 = layer_f.size(1), fw2 = width_f.size(1);
   if (bilinear()) {
-    const auto& rw = rows_tower->first->weight;
-    const auto& cw = cols_tower->first->weight;
-    auto u = rows_tower->finish(plus(
-        partial_product(out_f, rw, f2) + partial_product(layer_f, rw, 0) +
-            partial_product(width_f, rw, 2 * f2) + rows_tower->first->bias,
-        out_embedding));
-    auto v = cols_tower->finish(plus(
-        partial_product(in_f, cw, f2) + flag * cw.select(1, 2 * f2 + fw2).unsqueeze(0) +
-            partial_product(layer_f, cw, 0) + partial_product(width_f, cw, 2 * f2) +
-            cols_tower->first->bias,
-        in_embedding));
+    // Each tower's first product broadcasts the shared layer and width
+    // features over its neurons.
+    auto u = rows_tower->finish(
+        first_product(rows_tower->first, {layer_f, out_f, width_f}, out_embedding));
+    auto v = cols_tower->finish(
+        first_product(cols_tower->first, {layer_f, in_f, width_f, flag}, in_embedding));
     return kernels::linear(u, v, {}) / std::sqrt(static_cast<double>(options.rank()));
   }
+  // The additive form's first product, split into its output-neuron part and
+  // the rest (input neuron, layer, width, flag), each computed once.
   const auto& w = net->first->weight;
   auto shared = partial_product(layer_f, w, feature_columns(kLayer).first) +
                 partial_product(width_f, w, feature_columns(kWidth).first) + net->first->bias;
-  auto cols = plus(
+  auto cols = plus_if(
       partial_product(in_f, w, feature_columns(kIn).first) +
-          flag * w.select(1, w.size(1) - 1).unsqueeze(0) + shared,
+          partial_product(flag, w, w.size(1) - 1) + shared,
       in_embedding);
-  auto rows_h = plus(partial_product(out_f, w, feature_columns(kOut).first), out_embedding);
+  auto rows_h = plus_if(partial_product(out_f, w, feature_columns(kOut).first), out_embedding);
   const int64_t m = rows_h.size(0);
   return net->finish((rows_h.unsqueeze(1) + cols.unsqueeze(0)).view({m * (n_in + 1), -1}))
       .view({m, n_in + 1});
