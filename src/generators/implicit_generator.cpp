@@ -128,7 +128,10 @@ void ImplicitGeneratorImpl::reset() {
   } else {
     net = register_module("net", CoordinateTower(3 * f2 + fw2 + 1, o.hidden(), 1, o.activation()));
   }
-  input_embedding = output_embedding = torch::Tensor();
+  row_offsets = input_embedding = output_embedding = torch::Tensor();
+  if (bilinear() && o.center_rows()) {
+    row_offsets = register_parameter("row_offsets", torch::zeros({layers(), o.rank()}));
+  }
   if (o.embed_fixed_neurons()) {
     input_embedding =
         register_parameter("input_embedding", torch::empty({o.inputs(), o.hidden().front()}));
@@ -136,12 +139,14 @@ void ImplicitGeneratorImpl::reset() {
         register_parameter("output_embedding", torch::empty({o.outputs(), o.hidden().front()}));
   }
   scales = register_buffer("scales", torch::ones({layers(), 2}));
+  input_mean = register_buffer("input_mean", torch::zeros({o.inputs()}));
   reset_parameters();
 }
 
 void ImplicitGeneratorImpl::reset_parameters() {
   torch::NoGradGuard no_grad;
   // About the spread of the Fourier part of the first product.
+  if (row_offsets.defined()) row_offsets.zero_();
   if (input_embedding.defined()) input_embedding.normal_(0.0, 0.5);
   if (output_embedding.defined()) output_embedding.normal_(0.0, 0.5);
   for (auto* tower : {&net, &rows_tower, &cols_tower}) {
@@ -291,6 +296,24 @@ torch::Tensor ImplicitGeneratorImpl::layer_coordinates(int64_t layer, int64_t wi
 
 torch::Tensor ImplicitGeneratorImpl::raw_layer(
     int64_t layer, int64_t width, const torch::Tensor& rows) {
+  return layer_pass(layer, width, rows, /*centred=*/false);
+}
+
+torch::Tensor ImplicitGeneratorImpl::layer_values(
+    int64_t layer, int64_t width, const torch::Tensor& rows) {
+  auto values = layer_pass(layer, width, rows, options.center_rows());
+  if (layer > 0) return values;
+  // In raw units, where W is scaled by scales[0][0] and b by scales[0][1]:
+  // b - W mean becomes b_raw - (scales[0][0] / scales[0][1]) W_raw mean.
+  const int64_t n_in = values.size(1) - 1;
+  auto weights = values.narrow(1, 0, n_in);
+  auto ratio = (scales[0][0] / scales[0][1]).to(values.scalar_type());
+  auto shift = kernels::linear(weights, input_mean.to(values.scalar_type()).unsqueeze(0), {});
+  return torch::cat({weights, values.narrow(1, n_in, 1) - ratio * shift}, 1);
+}
+
+torch::Tensor ImplicitGeneratorImpl::layer_pass(
+    int64_t layer, int64_t width, const torch::Tensor& rows, bool centred) {
   TORCH_CHECK(
       layer >= 0 && layer < layers(), kWho, ": layer must be in [0, ", layers(), "), got ", layer);
   const auto sizes = mlp_sizes(width);
@@ -339,6 +362,11 @@ torch::Tensor ImplicitGeneratorImpl::raw_layer(
         first_product(rows_tower->first, {layer_f, out_f, width_f}, out_embedding));
     auto v = cols_tower->finish(
         first_product(cols_tower->first, {layer_f, in_f, width_f, flag}, in_embedding));
+    if (centred) {
+      // Centring every row of u v^T is centring v over the input neurons.
+      auto weights = v.narrow(0, 0, n_in);
+      v = torch::cat({weights - weights.mean(0, true) + row_offsets[layer], v.narrow(0, n_in, 1)});
+    }
     return kernels::linear(u, v, {}) / std::sqrt(static_cast<double>(options.rank()));
   }
   // The additive form's first product, split into its output-neuron part and
@@ -352,8 +380,11 @@ torch::Tensor ImplicitGeneratorImpl::raw_layer(
       in_embedding);
   auto rows_h = plus_if(partial_product(out_f, w, feature_columns(kOut).first), out_embedding);
   const int64_t m = rows_h.size(0);
-  return net->finish((rows_h.unsqueeze(1) + cols.unsqueeze(0)).view({m * (n_in + 1), -1}))
-      .view({m, n_in + 1});
+  auto values = net->finish((rows_h.unsqueeze(1) + cols.unsqueeze(0)).view({m * (n_in + 1), -1}))
+                    .view({m, n_in + 1});
+  if (!centred) return values;
+  auto weights = values.narrow(1, 0, n_in);
+  return torch::cat({weights - weights.mean(1, true), values.narrow(1, n_in, 1)}, 1);
 }
 
 torch::Tensor ImplicitGeneratorImpl::layer_scale(int64_t layer, int64_t width) const {
@@ -370,13 +401,9 @@ torch::Tensor ImplicitGeneratorImpl::layer_scale(int64_t layer, int64_t width) c
 }
 
 torch::Tensor ImplicitGeneratorImpl::generate_layer(int64_t layer, int64_t width) {
-  auto v = raw_layer(layer, width) * layer_scale(layer, width);
-  if (!options.center_rows()) return v;
-  // A smooth weight function gives each row a common offset that, times the
-  // (non-negative) inputs' sum, swamps what the row says about its input.
-  const int64_t n_in = v.size(1) - 1;
-  auto w = v.narrow(1, 0, n_in);
-  return torch::cat({w - w.mean(1, true), v.narrow(1, n_in, 1)}, 1);
+  // The weight columns share one scale, so centring before scaling is the
+  // same as after.
+  return layer_values(layer, width) * layer_scale(layer, width);
 }
 
 torch::Tensor ImplicitGeneratorImpl::generate(int64_t width) {

@@ -31,7 +31,7 @@ void check_common(
   TORCH_CHECK(train.size() > 0, who, ": the training set is empty");
 }
 
-// The reference's layers as raw targets of raw_layer: [n_out, n_in + 1]
+// The reference's layers as targets of layer_values: [n_out, n_in + 1]
 // (bias last) divided by the generator's scales.
 std::vector<torch::Tensor> fit_targets(ImplicitGenerator& gen, const torch::Tensor& reference) {
   const int64_t width = gen->options.max_width();
@@ -121,7 +121,11 @@ void train_implicit(
       const int64_t n_out = targets[l].size(0);
       auto rows = torch::randperm(n_out, batches.rng(), torch::kLong)
                       .narrow(0, 0, std::min(o.fit_rows(), n_out));
-      auto mse = F::mse_loss(generator->raw_layer(l, full, rows), targets[l].index_select(0, rows));
+      auto diff = generator->layer_values(l, full, rows) - targets[l].index_select(0, rows);
+      // Weights and biases count alike: a bias is one value in n_in + 1 of
+      // a row, yet enough of them off kills the layer's ReLUs.
+      const int64_t n_in = diff.size(1) - 1;
+      auto mse = diff.narrow(1, 0, n_in).square().mean() + diff.select(1, n_in).square().mean();
       fit = l == 0 ? mse : fit + mse;
     }
     return fit / static_cast<double>(generator->layers());

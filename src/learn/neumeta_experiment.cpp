@@ -32,12 +32,16 @@ std::string fixed(double v) {
   return buf;
 }
 
-data::Dataset first_n(data::Dataset d, int64_t n) {
-  if (n > 0 && n < d.size()) {
-    d.images = d.images.narrow(0, 0, n);
-    d.labels = d.labels.narrow(0, 0, n);
-  }
-  return d;
+// Examples [start, start + n) of d.
+data::Dataset slice(const data::Dataset& d, int64_t start, int64_t n) {
+  data::Dataset out;
+  out.images = d.images.narrow(0, start, n);
+  out.labels = d.labels.narrow(0, start, n);
+  return out;
+}
+
+data::Dataset first_n(const data::Dataset& d, int64_t n) {
+  return n > 0 && n < d.size() ? slice(d, 0, n) : d;
 }
 
 // Rules spanning keys, checked before any file is touched.
@@ -111,6 +115,9 @@ io::ConfigSchema neumeta_config_schema() {
   s.add({"data.train_limit", ValueType::kInt, "0", "first n training images only (0: all)", 0.0});
   s.add({"data.test_limit", ValueType::kInt, "0", "first n test images only (0: all)", 0.0});
   s.add(
+      {"data.val_size", ValueType::kInt, "0",
+       "last n training images held out of all training, for validation (0: none)", 0.0});
+  s.add(
       {"widths.train", ValueType::kIntList, "[32, 64, 128, 256]",
        "hidden widths the task loss samples; the largest is the reference's", 1.0});
   s.add(
@@ -131,6 +138,10 @@ io::ConfigSchema neumeta_config_schema() {
        "0: one coordinate MLP per weight (additive); K: two towers, weight = <u(out), v(in)>",
        0.0});
   s.add({"generator.noise", ValueType::kFloat, "0.0005", "std of the coordinate noise", 0.0});
+  s.add(
+      {"generator.center_inputs", ValueType::kBool, "false",
+       "generate the first layer for mean-free inputs, the training images' mean folded into "
+       "its bias"});
   s.add({"optimizer.lr", ValueType::kFloat, "0.001", "Adam learning rate (generator)", 0.0, true});
   s.add({"optimizer.batch_size", ValueType::kInt, "128", "batch size (generator)", 1.0});
   s.add({"optimizer.steps", ValueType::kInt, "800", "generator training steps", 1.0});
@@ -180,8 +191,15 @@ std::string run_neumeta_experiment(const io::Config& c, const NeumetaRunOptions&
 
   const std::string root =
       c.get_string("data.root").empty() ? data::default_data_root() : c.get_string("data.root");
-  const auto train =
+  auto train =
       first_n(data::load_fashion_mnist(root, data::Split::kTrain), c.get_int("data.train_limit"));
+  const int64_t val_size = c.get_int("data.val_size");
+  TORCH_CHECK(
+      val_size < train.size(), "config key 'data.val_size' must be below the ", train.size(),
+      " training images, got ", val_size);
+  // The validation images are the last ones, out of every training phase.
+  const auto val = slice(train, train.size() - val_size, val_size);
+  train = first_n(train, train.size() - val_size);
   const auto test =
       first_n(data::load_fashion_mnist(root, data::Split::kTest), c.get_int("data.test_limit"));
 
@@ -215,15 +233,20 @@ std::string run_neumeta_experiment(const io::Config& c, const NeumetaRunOptions&
   const double ordered_acc = mlp_accuracy(sizes, ordered, test, eval_batch);
   log << "reordered reference: test acc " << fixed(ordered_acc) << "\n";
 
-  std::vector<double> independent;
+  std::vector<double> independent, independent_val;
   for (size_t k = 0; k < eval_widths.size(); ++k) {
     const auto s = generator->mlp_sizes(eval_widths[k]);
     auto flat = train_phase(
         progress, "independent " + shape_str(s), s, train, mlp_options(c, seed + 1 + k));
     independent.push_back(mlp_accuracy(s, flat, test, eval_batch));
+    if (val_size > 0) independent_val.push_back(mlp_accuracy(s, flat, val, eval_batch));
     progress.finish("test acc " + fixed(independent.back()));
   }
 
+  if (c.get_bool("generator.center_inputs")) {
+    torch::NoGradGuard no_grad;
+    generator->input_mean.copy_(train.images.reshape({train.size(), -1}).mean(0));
+  }
   generator->calibrate_scales(ordered);
   match_layer_scales(
       generator, ordered, train.images.narrow(0, 0, std::min<int64_t>(512, train.size())));
@@ -254,7 +277,7 @@ std::string run_neumeta_experiment(const io::Config& c, const NeumetaRunOptions&
   progress.finish();
 
   json results = json::array(), generated_acc = json::array(), gaps = json::array();
-  double max_gap = -1;
+  double max_gap = -1, max_val_gap = -1;
   for (size_t k = 0; k < eval_widths.size(); ++k) {
     const int64_t w = eval_widths[k];
     const double acc = implicit_accuracy(generator, w, test, eval_batch);
@@ -271,7 +294,16 @@ std::string run_neumeta_experiment(const io::Config& c, const NeumetaRunOptions&
          {"independent_acc", independent[k]},
          {"gap", gap}});
     log << "width " << w << (trained ? " (trained)" : " (unseen) ") << "  generated " << fixed(acc)
-        << "  independent " << fixed(independent[k]) << "  gap " << fixed(gap) << "\n";
+        << "  independent " << fixed(independent[k]) << "  gap " << fixed(gap);
+    if (val_size > 0) {
+      const double val_acc = implicit_accuracy(generator, w, val, eval_batch);
+      results.back()["generated_val_acc"] = val_acc;
+      results.back()["independent_val_acc"] = independent_val[k];
+      results.back()["val_gap"] = independent_val[k] - val_acc;
+      max_val_gap = std::max(max_val_gap, independent_val[k] - val_acc);
+      log << "  (validation: gap " << fixed(independent_val[k] - val_acc) << ")";
+    }
+    log << "\n";
   }
 
   io::NamedTensors tensors;
@@ -292,6 +324,7 @@ std::string run_neumeta_experiment(const io::Config& c, const NeumetaRunOptions&
       {"independent_acc", independent},
       {"gap", gaps},
       {"max_gap", max_gap},
+      {"val_size", val_size},
       {"generator_params", generator_params},
       {"reference_params", reference_params},
       {"target_params", reference_params},
@@ -300,6 +333,7 @@ std::string run_neumeta_experiment(const io::Config& c, const NeumetaRunOptions&
       {"target_met", max_gap <= 0.02 && generator_params < reference_params},
       {"train_steps", c.get_int("implicit.warmup_steps") + steps},
       {"threads", torch::get_num_threads()}};
+  if (val_size > 0) summary["max_val_gap"] = max_val_gap;
   summary["wall_seconds"] =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   io::write_file_atomic((dir / "summary.json").string(), summary.dump(2) + "\n");

@@ -164,11 +164,19 @@ TEST(ImplicitGenerator, NoiseOnlyInTrainingMode) {
 }
 
 TEST(ImplicitGenerator, GradientCheck) {
-  for (int64_t rank : {0, 2}) {
+  // Rank 2 twice, the second with row offsets and an input mean.
+  for (auto [rank, extras] : {std::pair{0, false}, {2, false}, {2, true}}) {
     const uint64_t seed = test::seed_torch();
-    SCOPED_TRACE("seed " + std::to_string(seed) + " rank " + std::to_string(rank));
+    SCOPED_TRACE(
+        "seed " + std::to_string(seed) + " rank " + std::to_string(rank) +
+        (extras ? " with offsets and input mean" : ""));
     ImplicitGenerator gen(tiny().hidden({4, 3}).activation(Activation::kTanh).rank(rank));
     gen->to(torch::kDouble);
+    if (extras) {
+      torch::NoGradGuard no_grad;
+      gen->row_offsets.normal_();
+      gen->input_mean.uniform_();
+    }
     gen->eval();
     Mlp mlp{MlpOptions(gen->mlp_sizes(3)).activation(Activation::kTanh)};
     auto x = torch::randn({4, 3}, torch::kDouble);
@@ -209,8 +217,54 @@ TEST(ImplicitGenerator, BilinearWeightIsTheScaledDotProductOfTheTowers) {
       c->first->weight, c->first->bias));
   ASSERT_EQ(u.sizes(), torch::IntArrayRef({4 * 5, 2}));
   auto expected = (u * v).sum(1) / std::sqrt(2.0);
-  EXPECT_TRUE(torch::allclose(gen->raw_layer(1, 4).flatten(), expected, 1e-5, 1e-5));
+  auto raw = gen->raw_layer(1, 4);
+  EXPECT_TRUE(torch::allclose(raw.flatten(), expected, 1e-5, 1e-5));
   EXPECT_TRUE(gen->net.is_empty());
+  // What centring takes from a row, the row offset m gives back as
+  // <u(o), m> / sqrt(K) on each of its weights (not on its bias).
+  {
+    torch::NoGradGuard no_grad;
+    gen->row_offsets[1].copy_(torch::tensor({0.7, -1.3}));
+  }
+  auto offset =
+      (u.view({4, 5, 2}).select(1, 0) * torch::tensor({0.7f, -1.3f})).sum(1) / std::sqrt(2.0);
+  auto weights = raw.narrow(1, 0, 4);
+  auto centred =
+      torch::cat({weights - weights.mean(1, true) + offset.unsqueeze(1), raw.narrow(1, 4, 1)}, 1);
+  EXPECT_TRUE(torch::allclose(gen->layer_values(1, 4), centred, 1e-5, 1e-5));
+  // Only the bilinear form with centred rows has them.
+  EXPECT_FALSE(ImplicitGenerator(tiny())->row_offsets.defined());
+  EXPECT_FALSE(ImplicitGenerator(tiny().rank(2).center_rows(false))->row_offsets.defined());
+}
+
+// The first layer is generated for mean-free inputs: on x it computes what
+// the same generator without an input mean computes on x - mean.
+TEST(ImplicitGenerator, InputMeanIsFoldedIntoTheFirstBias) {
+  test::seed_torch();
+  ImplicitGenerator gen(tiny().rank(2));
+  gen->eval();
+  {
+    torch::NoGradGuard no_grad;
+    gen->scales.copy_(torch::tensor({{0.5, 2.0}, {1.0, 1.0}, {1.0, 1.0}}));
+  }
+  Mlp mlp{MlpOptions(gen->mlp_sizes(4))};
+  auto plain = gen->generate(4);
+  const auto mean = torch::tensor({0.2f, 0.9f, 0.4f});
+  {
+    torch::NoGradGuard no_grad;
+    gen->input_mean.copy_(mean);
+  }
+  auto folded = gen->generate(4);
+  auto x = torch::rand({5, 3});
+  EXPECT_TRUE(torch::allclose(
+      mlp->forward(x, Weights(mlp->spec(), folded)),
+      mlp->forward(x - mean, Weights(mlp->spec(), plain)), 1e-5, 1e-5));
+  EXPECT_FALSE(torch::allclose(folded, plain));
+  // Layers after the first read hidden neurons and are left alone.
+  EXPECT_TRUE(torch::allclose(gen->generate_layer(1, 4), [&] {
+    Weights w(mlp->spec(), plain);
+    return torch::cat({w["fc2.weight"], w["fc2.bias"].unsqueeze(1)}, 1);
+  }()));
 }
 
 TEST(ImplicitGenerator, RejectsWidthOutsideTrainedRange) {

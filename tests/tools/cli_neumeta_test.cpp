@@ -1,6 +1,7 @@
 // `hnet neumeta` end to end on a tiny run: the summary's contract and
 // bad configurations exiting with 2 and one line naming the key.
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -46,7 +47,9 @@ TEST_F(ImplicitCli, WritesSummaryPerWidth) {
   for (const auto& row : s["results"]) {
     const double gap = row["independent_acc"].get<double>() - row["generated_acc"].get<double>();
     EXPECT_DOUBLE_EQ(row["gap"].get<double>(), gap);
+    EXPECT_FALSE(row.contains("val_gap"));
   }
+  EXPECT_FALSE(s.contains("max_val_gap"));
   for (const char* f : {"config.yaml", "metrics.jsonl", "generator.safetensors"}) {
     EXPECT_TRUE(std::filesystem::exists(out + "/" + f)) << f;
   }
@@ -55,6 +58,34 @@ TEST_F(ImplicitCli, WritesSummaryPerWidth) {
   auto again = test::run_hnet({"neumeta", config_, "--out", out}, {}, dir_.string());
   EXPECT_EQ(again.status, 2);
   EXPECT_THAT(again.err, HasSubstr("already holds a run"));
+}
+
+// With a validation split every width is also scored on the held-out
+// training images, and the largest of those gaps is reported.
+TEST_F(ImplicitCli, ValidationSplitIsScoredPerWidth) {
+  const auto out = path("val");
+  auto r =
+      test::run_hnet({"neumeta", config_, "data.val_size=200", "--out", out}, {}, dir_.string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("(validation: gap "));
+  auto s = nlohmann::json::parse(test::slurp(out + "/summary.json"));
+  EXPECT_EQ(s["val_size"], 200);
+  double largest = -1;
+  for (const auto& row : s["results"]) {
+    const double gap =
+        row["independent_val_acc"].get<double>() - row["generated_val_acc"].get<double>();
+    EXPECT_DOUBLE_EQ(row["val_gap"].get<double>(), gap);
+    // 200 images: accuracies are multiples of 1/200.
+    EXPECT_NEAR(
+        row["generated_val_acc"].get<double>() * 200,
+        std::round(row["generated_val_acc"].get<double>() * 200), 1e-6);
+    largest = std::max(largest, gap);
+  }
+  EXPECT_DOUBLE_EQ(s["max_val_gap"].get<double>(), largest);
+  auto bad = test::run_hnet({"neumeta", config_, "data.val_size=1000"}, {}, dir_.string());
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_THAT(
+      bad.err, HasSubstr("'data.val_size' must be below the 1000 training images, got 1000"));
 }
 
 TEST_F(ImplicitCli, BadConfigExitsWithTwo) {
