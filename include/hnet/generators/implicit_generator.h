@@ -161,8 +161,7 @@ class ImplicitGeneratorImpl : public torch::nn::Cloneable<ImplicitGeneratorImpl>
   /// [1, n_in + 1] = scales[layer] (weights get the fan-in factor r_l(w)).
   torch::Tensor layer_scale(int64_t layer, int64_t width) const;
 
-  /// Weights and bias of layer `layer`: raw_layer * layer_scale, weight rows
-  /// centred with center_rows.
+  /// Weights and bias of layer `layer`: layer_values * layer_scale.
   torch::Tensor generate_layer(int64_t layer, int64_t width);
 
   /// The values generate_layer scales, [rows.numel() or n_out, n_in + 1]:

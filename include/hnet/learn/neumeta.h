@@ -77,7 +77,8 @@ struct ImplicitTrainingOptions {
 struct ImplicitStep {
   int64_t step = 0;             ///< 1-based, warm-up steps first
   double task = 0;              ///< mean cross-entropy over the step's widths (0 in warm-up)
-  double fit = 0;               ///< fit loss (mean squared error of raw values), unweighted
+  double fit = 0;               ///< fit loss, unweighted: over layers, the mean of the weights'
+                                ///< plus the biases' mean squared error (raw units)
   std::vector<int64_t> widths;  ///< the widths the task loss drew (none in warm-up)
 };
 
