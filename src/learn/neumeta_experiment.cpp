@@ -297,11 +297,12 @@ std::string run_neumeta_experiment(const io::Config& c, const NeumetaRunOptions&
         << "  independent " << fixed(independent[k]) << "  gap " << fixed(gap);
     if (val_size > 0) {
       const double val_acc = implicit_accuracy(generator, w, val, eval_batch);
+      const double val_gap = independent_val[k] - val_acc;
       results.back()["generated_val_acc"] = val_acc;
       results.back()["independent_val_acc"] = independent_val[k];
-      results.back()["val_gap"] = independent_val[k] - val_acc;
-      max_val_gap = std::max(max_val_gap, independent_val[k] - val_acc);
-      log << "  (validation: gap " << fixed(independent_val[k] - val_acc) << ")";
+      results.back()["val_gap"] = val_gap;
+      max_val_gap = std::max(max_val_gap, val_gap);
+      log << "  (validation: gap " << fixed(val_gap) << ")";
     }
     log << "\n";
   }
