@@ -11,7 +11,10 @@ using Pair = std::tuple<test::GeneratorCase, test::TargetCase>;
 
 class GeneratorTarget : public ::testing::TestWithParam<Pair> {};
 
-// Shapes and gradient flow for every generator x target pair.
+// Shapes and gradient flow for every generator x target pair. Eight weight
+// sets of four inputs each: with fewer, every ReLU of a tiny target (or of a
+// layer-wise trunk row) is dead for all of them at about 2% of seeds, and a
+// parameter sees no gradient for a reason that is not a bug.
 TEST_P(GeneratorTarget, GeneratesWeightsThatTrainTheTarget) {
   const auto& [gen_case, target_case] = GetParam();
   const uint64_t seed = test::seed_torch();
@@ -19,12 +22,13 @@ TEST_P(GeneratorTarget, GeneratesWeightsThatTrainTheTarget) {
   auto target = target_case.make();
   auto gen =
       gen_case.make(target->spec(), GeneratorOptions(5).hidden({8}).chunk_size(7).embedding_dim(3));
-  auto cond = torch::randn({2, 5}, torch::requires_grad());
+  const int64_t sets = 8, inputs = 32;
+  auto cond = torch::randn({sets, 5}, torch::requires_grad());
   auto flat = gen->forward(cond);
-  ASSERT_EQ(flat.sizes(), torch::IntArrayRef({2, target->spec()->numel()}));
+  ASSERT_EQ(flat.sizes(), torch::IntArrayRef({sets, target->spec()->numel()}));
   EXPECT_TRUE(flat.is_contiguous());
-  auto y = target->forward(target_case.input(4), Weights(target->spec(), flat));
-  EXPECT_EQ(y.size(0), 4);
+  auto y = target->forward(target_case.input(inputs), Weights(target->spec(), flat));
+  EXPECT_EQ(y.size(0), inputs);
   y.pow(2).sum().backward();
   for (const auto& p : gen->as_module().named_parameters()) {
     ASSERT_TRUE(p.value().grad().defined()) << p.key();
