@@ -30,9 +30,12 @@ LAUNCHER := $(shell command -v ccache >/dev/null 2>&1 && echo -DCMAKE_CXX_COMPIL
 
 .PHONY: demo test deps bench-deps fuzz-deps install-missing configure build bench test-asan fuzz clean
 
-demo: build
+# Builds only the command-line tool (not the tests or benchmarks), then runs
+# the main job (`hnet demo`: configs/demo.yaml).
+demo: configure
+	cmake --build $(BUILD) -j $(JOBS) --target hnet_cli
 	rm -rf $(BUILD)/demo-run
-	$(BUILD)/tools/hnet/hnet train configs/demo.yaml --out $(BUILD)/demo-run
+	$(BUILD)/tools/hnet/hnet demo --out $(BUILD)/demo-run
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

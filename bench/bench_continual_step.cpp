@@ -13,6 +13,7 @@
 #include <chrono>
 
 #include "hnet/learn/continual.h"
+#include "hnet/learn/methods/hypercl.h"
 #include "support.h"
 
 namespace {
@@ -37,10 +38,13 @@ void cl_step_learner(benchmark::State& state, const Shape* s) {
   constexpr int64_t kSteps = 6;
   auto gen = hnet::bench::cached_generator(hnet::bench::Kind::kChunked, *s);
   torch::manual_seed(0);
+  hnet::Mlp target(hnet::MlpOptions(s->sizes));
+  auto method = std::make_shared<hnet::HyperclMethod>(
+      gen, hnet::TaskEmbedding(kTask + 1, s->condition_dim), hnet::TaskHeads(target->spec(), 1),
+      hnet::HyperclOptions().beta(kBeta));
   hnet::ContinualLearner learner(
-      hnet::Mlp(hnet::MlpOptions(s->sizes)), gen, kTask + 1, s->condition_dim,
-      hnet::ContinualOptions().steps(kSteps).batch_size(s->batch).lr(kLr).beta(kBeta).reg_subset(
-          0));
+      target.ptr(), method, kTask + 1,
+      hnet::ContinualOptions().steps(kSteps).batch_size(s->batch).lr(kLr));
   const auto data = hnet::bench::synthetic_task(2048, classes(*s), s == &hnet::bench::kPermuted);
   learner.train_task(kTask, data, {});  // warm-up
   using clock = std::chrono::steady_clock;
@@ -55,7 +59,7 @@ void cl_step_learner(benchmark::State& state, const Shape* s) {
   hnet::bench::report(state, s->batch, hnet::bench::training_step_flops(*s, kTask + 1));
 }
 
-// The hypercl step of ContinualLearner::train_task, with the regularised
+// The hypercl step of ContinualLearner::train_task (HyperclMethod), with the regularised
 // tasks' generator outputs computed in the batched call or one per task.
 struct ManualStep {
   ManualStep(const Shape& s, bool batched)

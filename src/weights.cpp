@@ -50,4 +50,10 @@ Weights Weights::select(int64_t b) const {
   return Weights(spec_, flat_[b]);
 }
 
+std::vector<std::pair<std::string, torch::Tensor>> Weights::named_tensors() const {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (size_t i = 0; i < spec().size(); ++i) out.emplace_back(spec()[i].name, (*this)[i]);
+  return out;
+}
+
 }  // namespace hnet

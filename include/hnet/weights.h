@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hnet/spec.h"
@@ -45,6 +46,8 @@ class Weights {
   torch::Tensor operator[](size_t i) const;
   /// Entry by name; throws naming the closest known name when absent.
   torch::Tensor operator[](const std::string& name) const;
+  /// Every entry as (name, view), in spec order: what a weights file holds.
+  std::vector<std::pair<std::string, torch::Tensor>> named_tensors() const;
 
   /// Weight set `b` of a batched `Weights` (unbatched result); a view.
   Weights select(int64_t b) const;

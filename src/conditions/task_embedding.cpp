@@ -45,4 +45,11 @@ torch::Tensor TaskEmbeddingImpl::forward(const torch::Tensor& ids) {
   return weight.index_select(0, ids);
 }
 
+torch::Tensor TaskEmbeddingImpl::rows(int64_t first, int64_t count) const {
+  TORCH_CHECK(
+      first >= 0 && count >= 0 && first + count <= options.tasks(), "TaskEmbedding: rows [", first,
+      ", ", first + count, ") are outside [0, ", options.tasks(), ")");
+  return weight.narrow(0, first, count);
+}
+
 }  // namespace hnet

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "hnet/data/idx.h"
+#include "hnet/errors.h"
 #include "hnet/spec.h"
 
 namespace hnet::data {
@@ -26,7 +27,8 @@ std::string find_file(const std::string& root, const std::string& name) {
   std::error_code ec;
   if (fs::is_regular_file(gz, ec)) return gz;
   if (fs::is_regular_file(raw, ec)) return raw;
-  TORCH_CHECK(false, "fashion_mnist: file ", gz, " does not exist (nor ", raw, "); ", kHowToGet);
+  HNET_CHECK_INPUT(
+      false, "fashion_mnist: file ", gz, " does not exist (nor ", raw, "); ", kHowToGet);
 }
 
 }  // namespace
@@ -42,7 +44,7 @@ std::string default_data_root() {
 
 Dataset load_fashion_mnist(const std::string& root, Split split) {
   std::error_code ec;
-  TORCH_CHECK(
+  HNET_CHECK_INPUT(
       std::filesystem::is_directory(root, ec), "fashion_mnist: data folder ", root,
       " does not exist; ", kHowToGet);
   const std::string prefix = split == Split::kTrain ? "train" : "t10k";
@@ -50,21 +52,21 @@ Dataset load_fashion_mnist(const std::string& root, Split split) {
   const std::string labels_path = find_file(root, prefix + "-labels-idx1-ubyte");
 
   torch::Tensor images = read_idx(images_path);
-  TORCH_CHECK(
+  HNET_CHECK_INPUT(
       images.dim() == 3 && images.size(1) == kSide && images.size(2) == kSide,
       "fashion_mnist: ", images_path, ": images have dims ", shape_str(images.sizes()),
       " but [N, 28, 28] is required");
   torch::Tensor labels = read_idx(labels_path);
-  TORCH_CHECK(
+  HNET_CHECK_INPUT(
       labels.dim() == 1, "fashion_mnist: ", labels_path, ": labels have dims ",
       shape_str(labels.sizes()), " but [N] is required");
-  TORCH_CHECK(
+  HNET_CHECK_INPUT(
       labels.size(0) == images.size(0), "fashion_mnist: ", labels_path, " holds ", labels.size(0),
       " labels but ", images_path, " holds ", images.size(0), " images");
   int64_t max_label = labels.max().item<int64_t>();
   if (max_label >= kClasses) {
     int64_t at = labels.argmax().item<int64_t>();
-    TORCH_CHECK(
+    HNET_CHECK_INPUT(
         false, "fashion_mnist: ", labels_path, ": label ", max_label, " at index ", at,
         " is out of range; labels must be 0..", kClasses - 1);
   }

@@ -7,6 +7,7 @@
 #include <iomanip>
 #include <vector>
 
+#include "hnet/errors.h"
 #include "hnet/io/atomic_file.h"
 #include "hnet/spec.h"
 
@@ -28,7 +29,8 @@ struct Inflater {
 std::string gunzip(const std::string& compressed, const std::string& where) {
   Inflater z;
   // 16 + MAX_WBITS: expect a gzip wrapper (header and CRC-32), not raw zlib.
-  TORCH_CHECK(inflateInit2(&z.stream, 16 + MAX_WBITS) == Z_OK, where, "cannot start gzip decoder");
+  HNET_CHECK_INPUT(
+      inflateInit2(&z.stream, 16 + MAX_WBITS) == Z_OK, where, "cannot start gzip decoder");
   z.ready = true;
   z.stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
   z.stream.avail_in = static_cast<uInt>(compressed.size());  // <= kMaxBytes
@@ -40,7 +42,7 @@ std::string gunzip(const std::string& compressed, const std::string& where) {
     z.stream.avail_out = static_cast<uInt>(chunk.size());
     int status = inflate(&z.stream, Z_NO_FLUSH);
     size_t produced = chunk.size() - z.stream.avail_out;
-    TORCH_CHECK(
+    HNET_CHECK_INPUT(
         out.size() + produced <= kMaxBytes, where, "decompresses to more than the limit of ",
         kMaxBytes, " bytes");
     out.append(chunk.data(), produced);
@@ -48,16 +50,16 @@ std::string gunzip(const std::string& compressed, const std::string& where) {
       if (z.stream.avail_in == 0) break;
       // gzip allows several members back to back; anything else is garbage.
       const Bytef* next = z.stream.next_in;
-      TORCH_CHECK(
+      HNET_CHECK_INPUT(
           z.stream.avail_in >= 2 && next[0] == 0x1f && next[1] == 0x8b, where, z.stream.avail_in,
           " trailing bytes after the gzip stream");
-      TORCH_CHECK(inflateReset(&z.stream) == Z_OK, where, "cannot restart gzip decoder");
+      HNET_CHECK_INPUT(inflateReset(&z.stream) == Z_OK, where, "cannot restart gzip decoder");
       continue;
     }
-    TORCH_CHECK(
+    HNET_CHECK_INPUT(
         !(status == Z_BUF_ERROR && z.stream.avail_in == 0), where,
         "gzip stream is truncated (ends before its end marker)");
-    TORCH_CHECK(
+    HNET_CHECK_INPUT(
         status == Z_OK, where, "corrupt gzip data: ",
         z.stream.msg ? z.stream.msg : "zlib error " + std::to_string(status));
   }
@@ -68,22 +70,22 @@ std::string gunzip(const std::string& compressed, const std::string& where) {
 
 torch::Tensor decode_idx(const std::string& bytes, const std::string& source) {
   const std::string where = "idx: " + source + ": ";
-  TORCH_CHECK(
+  HNET_CHECK_INPUT(
       bytes.size() >= 4, where, "file is ", bytes.size(),
       " bytes, too short for the 4-byte magic number");
   auto byte = [&](size_t i) { return static_cast<unsigned char>(bytes[i]); };
   uint32_t magic = (uint32_t{byte(0)} << 24) | (byte(1) << 16) | (byte(2) << 8) | byte(3);
-  TORCH_CHECK(
+  HNET_CHECK_INPUT(
       byte(0) == 0 && byte(1) == 0, where, "bad magic number 0x", std::hex, std::setfill('0'),
       std::setw(8), magic, std::dec, ": its first two bytes must be zero");
-  TORCH_CHECK(
+  HNET_CHECK_INPUT(
       byte(2) == 0x08, where, "unsupported element type code 0x", std::hex, std::setfill('0'),
       std::setw(2), int{byte(2)}, std::dec, " (only 0x08, unsigned byte, is supported)");
   const size_t ndim = byte(3);
-  TORCH_CHECK(
+  HNET_CHECK_INPUT(
       ndim >= 1 && ndim <= 4, where, "number of dimensions is ", ndim, "; it must be 1 to 4");
   const size_t header = 4 + 4 * ndim;
-  TORCH_CHECK(
+  HNET_CHECK_INPUT(
       bytes.size() >= header, where, "truncated: header needs ", header, " bytes for ", ndim,
       " dimensions, found ", bytes.size());
 
@@ -94,18 +96,18 @@ torch::Tensor decode_idx(const std::string& bytes, const std::string& source) {
     size_t at = 4 + 4 * d;
     uint32_t dim =
         (uint32_t{byte(at)} << 24) | (byte(at + 1) << 16) | (byte(at + 2) << 8) | byte(at + 3);
-    TORCH_CHECK(dim > 0, where, "dimension ", d, " is 0; every dimension must be > 0");
+    HNET_CHECK_INPUT(dim > 0, where, "dimension ", d, " is 0; every dimension must be > 0");
     dims.push_back(dim);
     overflow = overflow || __builtin_mul_overflow(numel, int64_t{dim}, &numel);
   }
-  TORCH_CHECK(!overflow, where, "dimensions ", shape_str(dims), " overflow int64");
+  HNET_CHECK_INPUT(!overflow, where, "dimensions ", shape_str(dims), " overflow int64");
 
   const uint64_t expected = static_cast<uint64_t>(numel);
   const uint64_t found = bytes.size() - header;
-  TORCH_CHECK(
+  HNET_CHECK_INPUT(
       found >= expected, where, "truncated: expected ", expected, " bytes of data for ",
       shape_str(dims), ", found ", found);
-  TORCH_CHECK(
+  HNET_CHECK_INPUT(
       found == expected, where, "trailing bytes: expected ", expected, " bytes of data for ",
       shape_str(dims), ", found ", found, " (", found - expected, " extra)");
 

@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include "hnet/errors.h"
 #include "hnet/finite.h"
 
 namespace hnet::data {
@@ -32,22 +33,23 @@ torch::Tensor TaskData::inputs(int64_t start, int64_t length) const {
 SequenceKind parse_sequence_kind(const std::string& name) {
   if (name == "split") return SequenceKind::kSplit;
   if (name == "permuted") return SequenceKind::kPermuted;
-  TORCH_CHECK(false, "task sequence must be one of split, permuted; got '", name, "'");
+  HNET_CHECK_INPUT(false, "task sequence must be one of split, permuted; got '", name, "'");
 }
 
 std::vector<Task> make_task_sequence(
     const Dataset& train_set, const Dataset& test_set, const TaskSequenceOptions& o) {
-  TORCH_CHECK(o.tasks() >= 1, "tasks must be >= 1, got ", o.tasks());
-  TORCH_CHECK(
+  HNET_CHECK_INPUT(o.tasks() >= 1, "tasks must be >= 1, got ", o.tasks());
+  HNET_CHECK_INPUT(
       o.val_fraction() >= 0 && o.val_fraction() <= 0.5, "val_fraction must be in [0, 0.5], got ",
       o.val_fraction());
   const Dataset train = limited(train_set, o.train_limit());
   const Dataset test = limited(test_set, o.test_limit());
-  TORCH_CHECK(train.size() > 0 && test.size() > 0, "task sequence: empty training or test set");
+  HNET_CHECK_INPUT(
+      train.size() > 0 && test.size() > 0, "task sequence: empty training or test set");
   // Checked once here, so no training step has to look for NaN in its batch.
   for (const auto* d : {&train, &test}) {
     const std::string bad = describe_nonfinite(d->images);
-    TORCH_CHECK(
+    HNET_CHECK_INPUT(
         bad.empty(), "task sequence: the ", d == &train ? "training" : "test", " images hold ",
         bad);
   }
@@ -56,6 +58,7 @@ std::vector<Task> make_task_sequence(
   auto test_x = test.images.reshape({test.size(), -1});
   const int64_t dim = train_x.size(1);
   const int64_t classes = train.labels.max().item<int64_t>() + 1;
+  const auto image_shape = train.images.sizes().slice(1).vec();
 
   // One shuffled train/validation split of the base training set.
   auto order = torch::randperm(train.size(), gen, torch::kLong);
@@ -65,7 +68,7 @@ std::vector<Task> make_task_sequence(
 
   std::vector<Task> tasks;
   if (o.kind() == SequenceKind::kSplit) {
-    TORCH_CHECK(
+    HNET_CHECK_INPUT(
         o.tasks() <= classes / 2, "split: tasks must be <= ", classes / 2, " (", classes,
         " classes, 2 per task), got ", o.tasks());
     for (int64_t k = 0; k < o.tasks(); ++k) {
@@ -79,10 +82,11 @@ std::vector<Task> make_task_sequence(
       Task t;
       t.name = "classes " + std::to_string(2 * k) + "/" + std::to_string(2 * k + 1);
       t.classes = 2;
+      t.image_shape = image_shape;
       t.train = pick(train_x, train.labels, train_rows);
       t.val = pick(train_x, train.labels, val_rows);
       t.test = pick(test_x, test.labels, torch::arange(test.size()));
-      TORCH_CHECK(t.train.size() > 0, "split: task ", k + 1, " has no training examples");
+      HNET_CHECK_INPUT(t.train.size() > 0, "split: task ", k + 1, " has no training examples");
       tasks.push_back(std::move(t));
     }
     return tasks;
@@ -94,6 +98,7 @@ std::vector<Task> make_task_sequence(
     Task t;
     t.name = "permutation " + std::to_string(k + 1);
     t.classes = classes;
+    t.image_shape = image_shape;
     auto perm = k == 0 ? torch::Tensor() : torch::randperm(dim, gen, torch::kLong);
     t.train = base_train;
     t.val = base_val;

@@ -13,7 +13,7 @@
 #include <filesystem>
 #include <memory>
 
-#include "hnet/testing/fault_injection.h"
+#include "hnet/errors.h"
 
 namespace hnet::io {
 namespace {
@@ -62,6 +62,30 @@ void sync_folder(const std::string& folder) {
   ::close(fd);
 }
 
+// Writes all `length` bytes at `data` to `fd` (the temporary `temp` of `path`).
+void write_all(
+    int fd, const char* data, size_t length, const std::string& path, const std::string& temp,
+    size_t total) {
+  while (length > 0) {
+    ssize_t n = ::write(fd, data, length);
+    if (n < 0 && errno == EINTR) continue;
+    TORCH_CHECK(
+        n > 0, "write_file_atomic: ", path, ": cannot write ", total, " bytes to ", temp, ": ",
+        errno_str(n < 0 ? errno : EIO));
+    data += n;
+    length -= static_cast<size_t>(n);
+  }
+}
+
+WriteObserver& write_observer() {
+  static WriteObserver observer;
+  return observer;
+}
+
+void notify(WriteStage stage, const std::string& path) {
+  if (write_observer()) write_observer()(stage, path);
+}
+
 }  // namespace
 
 void write_file_atomic(const std::string& path, const std::string& bytes) {
@@ -70,12 +94,6 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
   static std::atomic<unsigned long> counter{0};
   const unsigned long call = counter++;
   std::string temp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(call);
-  // Crash tests (see hnet/testing/fault_injection.h); calls count from 1.
-  const bool kill_in_write =
-      static_cast<int64_t>(call + 1) == testing::fault_counter("HNET_FAULT_KILL_IN_WRITE");
-  const bool kill_after_write =
-      static_cast<int64_t>(call + 1) == testing::fault_counter("HNET_FAULT_KILL_AFTER_WRITE");
-
   FdCloser file;
   file.fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
   TORCH_CHECK(
@@ -83,18 +101,12 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
       errno_str(errno));
   TempRemover remover{temp};
 
-  const char* data = bytes.data();
-  size_t left = kill_in_write ? bytes.size() / 2 : bytes.size();
-  while (left > 0) {
-    ssize_t n = ::write(file.fd, data, left);
-    if (n < 0 && errno == EINTR) continue;
-    TORCH_CHECK(
-        n > 0, "write_file_atomic: ", path, ": cannot write ", bytes.size(), " bytes to ", temp,
-        ": ", errno_str(n < 0 ? errno : EIO));
-    data += n;
-    left -= static_cast<size_t>(n);
-  }
-  if (kill_in_write) testing::kill_self();
+  // In two halves, so that an observer sees a temporary file caught in the
+  // middle of a write, as a crash would leave it.
+  const size_t half = bytes.size() / 2;
+  write_all(file.fd, bytes.data(), half, path, temp, bytes.size());
+  notify(WriteStage::kHalfWritten, path);
+  write_all(file.fd, bytes.data() + half, bytes.size() - half, path, temp, bytes.size());
   TORCH_CHECK(
       ::fsync(file.fd) == 0, "write_file_atomic: ", path, ": cannot flush ", temp,
       " to disk: ", errno_str(errno));
@@ -106,7 +118,11 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
       temp, " over it: ", errno_str(errno));
   remover.keep = true;
   sync_folder(folder_of(path));
-  if (kill_after_write) testing::kill_self();
+  notify(WriteStage::kCommitted, path);
+}
+
+void set_write_observer(WriteObserver observer) {
+  write_observer() = std::move(observer);
 }
 
 int remove_stale_temporaries(const std::string& folder) {
@@ -140,17 +156,18 @@ std::string read_file(const std::string& path, size_t max_bytes) {
   // before the regular-file check below could reject it.
   FdCloser fd;
   fd.fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  TORCH_CHECK(fd.fd >= 0, "read_file: ", path, ": cannot open: ", errno_str(errno));
+  HNET_CHECK_INPUT(fd.fd >= 0, "read_file: ", path, ": cannot open: ", errno_str(errno));
   struct stat info {};
-  TORCH_CHECK(::fstat(fd.fd, &info) == 0, "read_file: ", path, ": cannot stat: ", errno_str(errno));
-  TORCH_CHECK(S_ISREG(info.st_mode), "read_file: ", path, ": not a regular file");
-  TORCH_CHECK(
+  HNET_CHECK_INPUT(
+      ::fstat(fd.fd, &info) == 0, "read_file: ", path, ": cannot stat: ", errno_str(errno));
+  HNET_CHECK_INPUT(S_ISREG(info.st_mode), "read_file: ", path, ": not a regular file");
+  HNET_CHECK_INPUT(
       ::fcntl(fd.fd, F_SETFL, ::fcntl(fd.fd, F_GETFL) & ~O_NONBLOCK) == 0, "read_file: ", path,
       ": cannot read: ", errno_str(errno));
   std::unique_ptr<FILE, int (*)(FILE*)> file(::fdopen(fd.fd, "rb"), &std::fclose);
-  TORCH_CHECK(file, "read_file: ", path, ": cannot open: ", errno_str(errno));
+  HNET_CHECK_INPUT(file, "read_file: ", path, ": cannot open: ", errno_str(errno));
   fd.fd = -1;  // owned by `file` now
-  TORCH_CHECK(
+  HNET_CHECK_INPUT(
       static_cast<uint64_t>(info.st_size) <= max_bytes, "read_file: ", path, ": file is ",
       info.st_size, " bytes, more than the limit of ", max_bytes, " bytes");
 
@@ -161,7 +178,7 @@ std::string read_file(const std::string& path, size_t max_bytes) {
   char chunk[1 << 16];
   while (true) {
     size_t n = std::fread(chunk, 1, sizeof(chunk), file.get());
-    TORCH_CHECK(
+    HNET_CHECK_INPUT(
         out.size() + n <= max_bytes, "read_file: ", path, ": file grew past the limit of ",
         max_bytes, " bytes while being read");
     out.append(chunk, n);

@@ -9,6 +9,7 @@
 #include <set>
 #include <string_view>
 
+#include "hnet/errors.h"
 #include "hnet/io/atomic_file.h"
 #include "hnet/spec.h"
 
@@ -121,7 +122,7 @@ json parse_header(std::string_view header, const std::string& where) {
   auto track = [&](int depth, json::parse_event_t event, json& parsed) {
     if (event == json::parse_event_t::object_start || event == json::parse_event_t::array_start) {
       // `depth` counts the containers already open.
-      TORCH_CHECK(
+      HNET_CHECK_INPUT(
           depth < kMaxHeaderDepth, where, "header nests objects and lists deeper than ",
           kMaxHeaderDepth, " levels");
     }
@@ -143,19 +144,19 @@ json parse_header(std::string_view header, const std::string& where) {
   try {
     j = json::parse(header.begin(), header.end(), track);
   } catch (const json::parse_error& e) {
-    TORCH_CHECK(false, where, "header is not valid JSON: ", e.what());
+    HNET_CHECK_INPUT(false, where, "header is not valid JSON: ", e.what());
   }
-  TORCH_CHECK(duplicate.empty(), where, "header has duplicate key ", duplicate);
+  HNET_CHECK_INPUT(duplicate.empty(), where, "header has duplicate key ", duplicate);
   return j;
 }
 
 std::map<std::string, std::string> parse_metadata(const json& v, const std::string& where) {
-  TORCH_CHECK(
+  HNET_CHECK_INPUT(
       v.is_object(), where, "__metadata__ must be an object of strings, got ", v.type_name(), " ",
       brief(v));
   std::map<std::string, std::string> out;
   for (const auto& [key, value] : v.items()) {
-    TORCH_CHECK(
+    HNET_CHECK_INPUT(
         value.is_string(), where, "__metadata__ value of key '", key, "' must be a string, got ",
         brief(value));
     out[key] = value.get<std::string>();
@@ -165,30 +166,30 @@ std::map<std::string, std::string> parse_metadata(const json& v, const std::stri
 
 Entry parse_entry(
     const std::string& name, const json& v, uint64_t buffer_size, const std::string& where) {
-  TORCH_CHECK(!name.empty(), where, "tensor name is empty");
+  HNET_CHECK_INPUT(!name.empty(), where, "tensor name is empty");
   const std::string entry = "entry '" + name + "'";
-  TORCH_CHECK(v.is_object(), where, entry, " is not an object, got ", v.type_name());
+  HNET_CHECK_INPUT(v.is_object(), where, entry, " is not an object, got ", v.type_name());
   for (const auto& field : v.items()) {
     const std::string& f = field.key();
-    TORCH_CHECK(
+    HNET_CHECK_INPUT(
         f == "dtype" || f == "shape" || f == "data_offsets", where, entry,
         " has unexpected field '", f, "' (allowed: dtype, shape, data_offsets)");
   }
   for (const char* f : {"dtype", "shape", "data_offsets"})
-    TORCH_CHECK(v.contains(f), where, entry, " is missing field '", f, "'");
+    HNET_CHECK_INPUT(v.contains(f), where, entry, " is missing field '", f, "'");
 
   Entry e;
   e.name = name;
   const json& dtype = v["dtype"];
-  TORCH_CHECK(dtype.is_string(), where, entry, ": dtype must be a string, got ", brief(dtype));
+  HNET_CHECK_INPUT(dtype.is_string(), where, entry, ": dtype must be a string, got ", brief(dtype));
   e.dtype = dtype_by_name(dtype.get<std::string>());
-  TORCH_CHECK(
+  HNET_CHECK_INPUT(
       e.dtype, where, entry, " has unsupported dtype ", brief(dtype), " (supported: ", kSupported,
       ")");
 
   const json& shape = v["shape"];
   bool shape_ok = shape.is_array() && std::all_of(shape.begin(), shape.end(), is_index);
-  TORCH_CHECK(
+  HNET_CHECK_INPUT(
       shape_ok, where, entry, ": shape must be a list of non-negative integers, got ",
       brief(shape));
   int64_t nbytes = e.dtype->size;
@@ -197,25 +198,25 @@ Entry parse_entry(
     e.shape.push_back(d.get<int64_t>());
     overflow = overflow || __builtin_mul_overflow(nbytes, e.shape.back(), &nbytes);
   }
-  TORCH_CHECK(
+  HNET_CHECK_INPUT(
       !overflow, where, entry, ": shape ", shape_str(e.shape), " of ", e.dtype->name,
       " is too large: its byte size overflows int64");
 
   const json& offsets = v["data_offsets"];
-  TORCH_CHECK(
+  HNET_CHECK_INPUT(
       offsets.is_array() && offsets.size() == 2 && is_index(offsets[0]) && is_index(offsets[1]),
       where, entry, ": data_offsets must be two non-negative integers [begin, end], got ",
       brief(offsets));
   e.begin = offsets[0].get<uint64_t>();
   e.end = offsets[1].get<uint64_t>();
-  TORCH_CHECK(
+  HNET_CHECK_INPUT(
       e.begin <= e.end, where, entry, ": data_offsets [", e.begin, ", ", e.end,
       "] must have begin <= end");
-  TORCH_CHECK(
+  HNET_CHECK_INPUT(
       e.end - e.begin == static_cast<uint64_t>(nbytes), where, entry, ": data_offsets [", e.begin,
       ", ", e.end, "] span ", e.end - e.begin, " bytes but shape ", shape_str(e.shape), " of ",
       e.dtype->name, " needs ", nbytes);
-  TORCH_CHECK(
+  HNET_CHECK_INPUT(
       e.end <= buffer_size, where, entry, ": data_offsets [", e.begin, ", ", e.end,
       "] reach past the end of the data buffer (", buffer_size, " bytes)");
   return e;
@@ -229,23 +230,23 @@ void check_tiling(std::vector<Entry>& entries, uint64_t buffer_size, const std::
   uint64_t covered = 0;
   const Entry* previous = nullptr;
   for (const auto& e : entries) {
-    TORCH_CHECK(
+    HNET_CHECK_INPUT(
         e.begin >= covered, where, "entries '", previous->name, "' [", previous->begin, ", ",
         previous->end, "] and '", e.name, "' [", e.begin, ", ", e.end, "] overlap");
-    TORCH_CHECK(
+    HNET_CHECK_INPUT(
         e.begin == covered, where, "gap in the data buffer: bytes [", covered, ", ", e.begin,
         ") belong to no tensor");
     covered = e.end;
     previous = &e;
   }
-  TORCH_CHECK(
+  HNET_CHECK_INPUT(
       covered == buffer_size, where, "data buffer has ", buffer_size,
       " bytes but the tensors cover only ", covered, " (", buffer_size - covered,
       " trailing bytes)");
 }
 
 void check_utf8(const std::string& s, const char* what) {
-  TORCH_CHECK(
+  HNET_CHECK_INPUT(
       first_invalid_utf8(s) == std::string_view::npos, "encode_safetensors: ", what, " ",
       json(s).dump(-1, ' ', false, json::error_handler_t::replace), " is not valid UTF-8");
 }
@@ -258,7 +259,7 @@ const torch::Tensor& TensorFile::get(const std::string& name) const {
     if (n == name) return t;
     names.push_back(n);
   }
-  TORCH_CHECK(
+  HNET_CHECK_INPUT(
       false, "safetensors: no tensor named '", name, "'",
       names.empty() ? std::string(" (the file holds no tensors)")
                     : "; the closest name present is '" + closest_name(name, names) + "'");
@@ -318,26 +319,26 @@ std::string encode_safetensors(
 
 TensorFile decode_safetensors(const std::string& bytes, const std::string& source) {
   const std::string where = "safetensors: " + source + ": ";
-  TORCH_CHECK(
+  HNET_CHECK_INPUT(
       bytes.size() >= 8, where, "file is ", bytes.size(),
       " bytes, shorter than the 8-byte header length");
   uint64_t n = 0;
   for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<unsigned char>(bytes[i]);
-  TORCH_CHECK(n > 0, where, "header length is 0");
-  TORCH_CHECK(
+  HNET_CHECK_INPUT(n > 0, where, "header length is 0");
+  HNET_CHECK_INPUT(
       n <= kMaxHeaderBytes, where, "header length ", n, " is over the limit of ", kMaxHeaderBytes,
       " bytes (100 MB)");
-  TORCH_CHECK(
+  HNET_CHECK_INPUT(
       n <= bytes.size() - 8, where, "header length ", n, " is larger than the rest of the file (",
       bytes.size() - 8, " bytes)");
   std::string_view header(bytes.data() + 8, n);
   size_t bad = first_invalid_utf8(header);
-  TORCH_CHECK(
+  HNET_CHECK_INPUT(
       bad == std::string_view::npos, where, "header is not valid UTF-8 (bad byte 0x", std::hex,
       static_cast<int>(static_cast<unsigned char>(header[std::min(bad, header.size() - 1)])),
       std::dec, " at header offset ", bad, ")");
   json j = parse_header(header, where);
-  TORCH_CHECK(j.is_object(), where, "header is not a JSON object, got ", j.type_name());
+  HNET_CHECK_INPUT(j.is_object(), where, "header is not a JSON object, got ", j.type_name());
 
   const uint64_t buffer_size = bytes.size() - 8 - n;
   TensorFile out;
@@ -358,7 +359,7 @@ TensorFile decode_safetensors(const std::string& bytes, const std::string& sourc
     if (e.dtype->type == torch::kBool) {
       const char* bad_bool =
           std::find_if(begin, begin + size, [](char c) { return c != 0 && c != 1; });
-      TORCH_CHECK(
+      HNET_CHECK_INPUT(
           bad_bool == begin + size, where, "entry '", e.name, "' of BOOL holds byte ",
           static_cast<int>(static_cast<unsigned char>(*bad_bool)), " at element ", bad_bool - begin,
           "; only 0 and 1 are allowed");

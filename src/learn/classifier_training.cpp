@@ -7,25 +7,9 @@
 #include <cstdio>
 
 #include "hnet/data/epoch_sampler.h"
+#include "hnet/learn/evaluation.h"
 
 namespace hnet {
-
-double accuracy(Target& target, const Weights& w, const data::Dataset& data, int64_t batch_size) {
-  TORCH_CHECK(batch_size > 0, "accuracy: batch_size must be > 0, got ", batch_size);
-  torch::NoGradGuard no_grad;
-  auto& module = target.as_module();
-  const bool was_training = module.is_training();
-  module.eval();
-  int64_t correct = 0;
-  const int64_t n = data.size();
-  for (int64_t start = 0; start < n; start += batch_size) {
-    const int64_t len = std::min(batch_size, n - start);
-    auto logits = target.forward(data.images.narrow(0, start, len), w);
-    correct += logits.argmax(1).eq(data.labels.narrow(0, start, len)).sum().item<int64_t>();
-  }
-  module.train(was_training);
-  return n ? static_cast<double>(correct) / n : 0.0;
-}
 
 ClassifierTrainingResult train_hyper_classifier(
     Target& target, WeightGenerator& generator, const torch::Tensor& condition,

@@ -7,21 +7,13 @@
 
 #include "hnet/data/epoch_sampler.h"
 #include "hnet/learn/classifier_training.h"
-#include "hnet/learn/continual.h"
+#include "hnet/learn/schedule.h"
 #include "hnet/targets/mlp.h"
 
 namespace hnet {
 namespace {
 
 namespace F = torch::nn::functional;
-
-void set_lr(torch::optim::Adam& adam, double lr) {
-  static_cast<torch::optim::AdamOptions&>(adam.param_groups()[0].options()).lr(lr);
-}
-
-double lr_at(int64_t step, int64_t steps, double lr, bool cosine) {
-  return scheduled_lr(ContinualOptions().steps(steps).lr(lr).cosine_lr(cosine), step);
-}
 
 void check_common(
     int64_t steps, int64_t batch, double lr, const data::Dataset& train, const char* who) {
@@ -73,7 +65,7 @@ torch::Tensor train_mlp(
           .requires_grad_();
   torch::optim::Adam adam(std::vector<torch::Tensor>{flat}, torch::optim::AdamOptions(o.lr()));
   for (int64_t step = 1; step <= o.steps(); ++step) {
-    set_lr(adam, lr_at(step, o.steps(), o.lr(), o.cosine()));
+    set_learning_rate(adam, scheduled_lr(o.lr(), o.steps(), o.cosine(), step));
     auto idx = batches.next();
     auto loss = F::cross_entropy(
         mlp->forward(train.images.index_select(0, idx), Weights(mlp->spec(), flat)),
@@ -151,7 +143,8 @@ void train_implicit(
   const int64_t total = o.warmup_steps() + o.steps();
   for (int64_t step = 1; step <= total; ++step) {
     const bool warm = step <= o.warmup_steps();
-    set_lr(adam, warm ? o.lr() : lr_at(step - o.warmup_steps(), o.steps(), o.lr(), o.cosine()));
+    set_learning_rate(
+        adam, warm ? o.lr() : scheduled_lr(o.lr(), o.steps(), o.cosine(), step - o.warmup_steps()));
     ImplicitStep report;
     report.step = step;
     torch::Tensor loss;

@@ -2,7 +2,7 @@
 
 namespace hnet {
 
-TaskHeads::TaskHeads(std::shared_ptr<const Spec> task, int64_t heads) : heads_(heads) {
+TaskHeads::TaskHeads(std::shared_ptr<const Spec> task, int64_t heads) : task_(task), heads_(heads) {
   TORCH_CHECK(task != nullptr && task->size() > 0, "TaskHeads: the task spec is empty");
   TORCH_CHECK(heads >= 1, "TaskHeads: heads must be >= 1, got ", heads);
   if (heads == 1) {

@@ -2,7 +2,21 @@
 
 #include <cmath>
 
+#include "hnet/errors.h"
+
 namespace hnet {
+
+OutputMode parse_output_mode(const std::string& name) {
+  if (name == "direct") return OutputMode::kDirect;
+  HNET_CHECK_INPUT(name == "mip", "output parametrization must be direct or mip, got '", name, "'");
+  return OutputMode::kMip;
+}
+
+Fan parse_fan(const std::string& name) {
+  if (name == "in") return Fan::kIn;
+  HNET_CHECK_INPUT(name == "out", "hyperfan rule must be in or out, got '", name, "'");
+  return Fan::kOut;
+}
 
 OutputParametrizationImpl::OutputParametrizationImpl(
     std::shared_ptr<const Spec> spec, OutputOptions options)

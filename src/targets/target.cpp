@@ -2,6 +2,12 @@
 
 namespace hnet {
 
+Interval Target::forward_interval(const torch::Tensor&, const Interval&) {
+  TORCH_CHECK(false, "this target does not support interval propagation (use an MLP)");
+}
+
+void Target::set_stats_slot(int64_t) {}
+
 void check_weights_match(const Spec& spec, const Weights& w, const char* who) {
   if (&spec == &w.spec()) return;
   const Spec& given = w.spec();

@@ -4,6 +4,7 @@
 #include "hnet/generators/low_rank_generator.h"
 
 #include "hnet/learn/continual.h"
+#include "hnet/learn/methods/hypercl.h"
 #include "hnet/targets/conv_net.h"
 #include "hnet/targets/mlp.h"
 #include "hnet/testing/gradcheck.h"
@@ -193,15 +194,17 @@ TEST(LowRankGenerator, LearnsTasksContinually) {
   test::seed_torch();
   Mlp mlp(MlpOptions({6, 8, 2}));
   auto gen = LowRankGenerator(mlp->spec(), GeneratorOptions(4).hidden({16}).chunk_size(10), 2);
+  auto method = std::make_shared<HyperclMethod>(
+      gen.ptr(), TaskEmbedding(2, 4), TaskHeads(mlp->spec(), 1), HyperclOptions().beta(0.5));
   ContinualLearner learner(
-      mlp, gen.ptr(), 2, 4, ContinualOptions().steps(400).batch_size(32).lr(1e-2).beta(0.5));
+      mlp.ptr(), method, 2, ContinualOptions().steps(400).batch_size(32).lr(1e-2));
   learner.train_task(0, test::blobs(0, 512), {});
   learner.train_task(1, test::blobs(1, 512), {});
-  EXPECT_GT(learner.accuracy(learner.task_weights(0), test::blobs(0, 512)), 0.85);
-  EXPECT_GT(learner.accuracy(learner.task_weights(1), test::blobs(1, 512)), 0.85);
+  EXPECT_GT(learner.task_accuracy(0, test::blobs(0, 512)), 0.85);
+  EXPECT_GT(learner.task_accuracy(1, test::blobs(1, 512)), 0.85);
   int64_t params = 0;
   for (const auto& p : gen->parameters()) params += p.numel();
-  EXPECT_EQ(learner.generator_params(), params);
+  EXPECT_EQ(method->generator_params(), params);
 }
 
 }  // namespace

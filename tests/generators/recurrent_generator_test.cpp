@@ -7,6 +7,7 @@
 #include "hnet/generators/recurrent_generator.h"
 
 #include "hnet/learn/continual.h"
+#include "hnet/learn/methods/hypercl.h"
 #include "hnet/targets/mlp.h"
 #include "hnet/testing/gradcheck.h"
 #include "support/test_support.h"
@@ -114,12 +115,14 @@ TEST(RecurrentGenerator, LearnsTasksContinually) {
   test::seed_torch();
   Mlp mlp(MlpOptions({6, 8, 2}));
   auto gen = RecurrentGenerator(mlp->spec(), GeneratorOptions(4).hidden({16}).chunk_size(10));
+  auto method = std::make_shared<HyperclMethod>(
+      gen.ptr(), TaskEmbedding(2, 4), TaskHeads(mlp->spec(), 1), HyperclOptions().beta(0.5));
   ContinualLearner learner(
-      mlp, gen.ptr(), 2, 4, ContinualOptions().steps(100).batch_size(32).lr(1e-2).beta(0.5));
+      mlp.ptr(), method, 2, ContinualOptions().steps(100).batch_size(32).lr(1e-2));
   learner.train_task(0, test::blobs(0, 512), {});
   learner.train_task(1, test::blobs(1, 512), {});
-  EXPECT_GT(learner.accuracy(learner.task_weights(0), test::blobs(0, 512)), 0.9);
-  EXPECT_GT(learner.accuracy(learner.task_weights(1), test::blobs(1, 512)), 0.9);
+  EXPECT_GT(learner.task_accuracy(0, test::blobs(0, 512)), 0.9);
+  EXPECT_GT(learner.task_accuracy(1, test::blobs(1, 512)), 0.9);
 }
 
 }  // namespace

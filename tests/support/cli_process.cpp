@@ -23,8 +23,8 @@ namespace hnet::test {
 
 pid_t spawn_hnet(
     const std::vector<std::string>& args, const std::vector<std::string>& env,
-    const std::string& out_path, const std::string& err_path) {
-  std::vector<std::string> argv_s{HNET_CLI_PATH};
+    const std::string& out_path, const std::string& err_path, Cli cli) {
+  std::vector<std::string> argv_s{cli == Cli::kWithFaults ? HNET_FAULT_CLI_PATH : HNET_CLI_PATH};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   // The parent's environment, minus the names `env` sets again.
   std::vector<std::string> env_s;
@@ -68,11 +68,11 @@ int wait_for(pid_t pid) {
 
 CliResult run_hnet(
     const std::vector<std::string>& args, const std::vector<std::string>& env,
-    const std::string& log_dir) {
+    const std::string& log_dir, Cli cli) {
   const std::string dir = log_dir.empty() ? ::testing::TempDir() : log_dir;
   const std::string stem = dir + "/hnet_" + std::to_string(::getpid());
   CliResult r;
-  r.status = wait_for(spawn_hnet(args, env, stem + ".out", stem + ".err"));
+  r.status = wait_for(spawn_hnet(args, env, stem + ".out", stem + ".err", cli));
   r.out = slurp(stem + ".out");
   r.err = slurp(stem + ".err");
   return r;

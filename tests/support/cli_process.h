@@ -1,6 +1,6 @@
 #pragma once
 // Running the hnet executable from tests without a shell: exact arguments,
-// extra environment variables (the fault-injection hooks), and the pid, so a
+// extra environment variables (the fault injection of hnet_faulty), and the pid, so a
 // test can kill it.
 
 #include <sys/types.h>
@@ -19,12 +19,16 @@ struct CliResult {
   std::string err;
 };
 
-/// Starts `HNET_CLI_PATH args...` with this process's environment plus `env`
+/// Which executable a test runs: the real `hnet`, or `hnet_faulty`, the same
+/// command line with the fault injection of tests/support/fault_main.cpp.
+enum class Cli { kReal, kWithFaults };
+
+/// Starts `hnet args...` with this process's environment plus `env`
 /// ("NAME=value", overriding), stdout and stderr going to `out_path` and
 /// `err_path`. Returns the child's pid.
 pid_t spawn_hnet(
     const std::vector<std::string>& args, const std::vector<std::string>& env,
-    const std::string& out_path, const std::string& err_path);
+    const std::string& out_path, const std::string& err_path, Cli cli = Cli::kReal);
 
 /// Waits for `pid`; its exit code, or 128 + signal number.
 int wait_for(pid_t pid);
@@ -32,7 +36,7 @@ int wait_for(pid_t pid);
 /// Runs the CLI to its end; output is captured through files in `log_dir`.
 CliResult run_hnet(
     const std::vector<std::string>& args, const std::vector<std::string>& env = {},
-    const std::string& log_dir = "");
+    const std::string& log_dir = "", Cli cli = Cli::kReal);
 
 /// Whole contents of a file ("" when missing).
 std::string slurp(const std::string& path);

@@ -87,7 +87,7 @@ TEST_F(CliBadInputTest, TrainRejectsBadConfigsAndFlagsWithoutCreatingTheRunFolde
           {train({"data.root=" + path("bad-data")}), "idx: " + bad_images + ": gzip stream is"},
           {train({"--resume", out}), "--resume takes the configuration from the run folder"},
           {train({"--bogus"}), "--bogus"},
-          {{"train", "--resume", out}, "--resume " + out + ": no checkpoint.safetensors"},
+          {{"train", "--resume", out}, "run folder " + out + ": no checkpoint.safetensors"},
       },
       out);
 }

@@ -1,16 +1,14 @@
-// Crash consistency of `hnet train`: the process is killed with SIGKILL at
-// chosen points (before the first checkpoint, right after a checkpoint,
-// inside a checkpoint write, mid-task), and every time the run folder must
+// Crash consistency of `hnet train`: the process (hnet_faulty) kills itself
+// with SIGKILL at exact points (inside a write, right after a checkpoint,
+// after a given training step), and every time the run folder must
 // hold a loadable checkpoint (or none yet) and `--resume` must end with
 // exactly the results and metrics.jsonl of an uninterrupted run.
 
 #include <signal.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "hnet/io/safetensors.h"
 #include "support/cli_process.h"
@@ -22,14 +20,13 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-// Where a run is killed: through a fault-injection variable (writes count
-// from 1: config.yaml, checkpoints after tasks 1-3, summary.json), or from
-// outside once metrics.jsonl shows a step line of `task`.
+// Where a run is killed, through a fault-injection variable of hnet_faulty:
+// at a write (writes count from 1: config.yaml, checkpoints after tasks 1-3,
+// summary.json) or after an exact training step.
 struct KillPoint {
   std::string label;
-  std::string env;       // "" for a kill from outside
-  int task = 0;          // for a kill from outside
-  int tasks_saved = -1;  // tasks_done of the checkpoint left (-1: none; -2: any)
+  std::string env;
+  int tasks_saved = -1;  // tasks_done of the checkpoint left (-1: none)
 };
 
 std::vector<std::string> temporaries(const std::string& dir) {
@@ -43,24 +40,11 @@ std::vector<std::string> temporaries(const std::string& dir) {
 class TrainCrashTest : public test::TinyRunTest {
  protected:
   test::CliResult train(const std::string& run, const std::vector<std::string>& env = {}) {
-    return test::run_hnet({"train", config_, "--out", run}, env, dir_.string());
+    return test::run_hnet(
+        {"train", config_, "--out", run}, env, dir_.string(), test::Cli::kWithFaults);
   }
   test::CliResult resume(const std::string& run) {
     return test::run_hnet({"train", "--resume", run}, {}, dir_.string());
-  }
-
-  // Starts a run and kills it once metrics.jsonl holds a step line of `task`.
-  int kill_during_task(const std::string& run, int task) {
-    const pid_t pid = test::spawn_hnet(
-        {"train", config_, "--out", run}, {}, path("killed.out"), path("killed.err"));
-    const std::string marker = "\"task\":" + std::to_string(task) + "}";
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (test::slurp(run + "/metrics.jsonl").find(marker) == std::string::npos &&
-           std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    ::kill(pid, SIGKILL);
-    return test::wait_for(pid);
   }
 };
 
@@ -72,35 +56,26 @@ TEST_F(TrainCrashTest, EveryKillPointLeavesALoadableCheckpointAndResumesToTheSam
   const std::string expected_metrics = test::slurp(reference + "/metrics.jsonl");
 
   const std::vector<KillPoint> points = {
-      {"while writing config.yaml", "HNET_FAULT_KILL_IN_WRITE=1", 0, -1},
-      {"mid task 1", "", 1, -1},
-      {"right after checkpoint 1", "HNET_FAULT_KILL_AFTER_WRITE=2", 0, 1},
-      {"while writing checkpoint 2", "HNET_FAULT_KILL_IN_WRITE=3", 0, 1},
-      {"mid task 2", "", 2, -2},
-      {"right after the last checkpoint", "HNET_FAULT_KILL_AFTER_WRITE=4", 0, 3},
-      {"while writing summary.json", "HNET_FAULT_KILL_IN_WRITE=5", 0, 3},
+      {"while writing config.yaml", "HNET_FAULT_KILL_IN_WRITE=1", -1},
+      {"mid task 1 (after step 7)", "HNET_FAULT_KILL_AT_STEP=1:7", -1},
+      {"right after checkpoint 1", "HNET_FAULT_KILL_AFTER_WRITE=2", 1},
+      {"while writing checkpoint 2", "HNET_FAULT_KILL_IN_WRITE=3", 1},
+      {"mid task 2 (after step 13)", "HNET_FAULT_KILL_AT_STEP=2:13", 1},
+      {"right after the last checkpoint", "HNET_FAULT_KILL_AFTER_WRITE=4", 3},
+      {"while writing summary.json", "HNET_FAULT_KILL_IN_WRITE=5", 3},
   };
   for (size_t i = 0; i < points.size(); ++i) {
     const KillPoint& p = points[i];
     SCOPED_TRACE(p.label);
     const std::string run = path("run" + std::to_string(i));
-    const int status = p.env.empty() ? kill_during_task(run, p.task) : train(run, {p.env}).status;
-    ASSERT_EQ(status, 128 + SIGKILL) << "the run was not killed";
+    ASSERT_EQ(train(run, {p.env}).status, 128 + SIGKILL) << "the run was not killed";
 
     const std::string ckpt = run + "/checkpoint.safetensors";
     const bool saved = fs::exists(ckpt);
-    if (p.tasks_saved == -1) {
-      EXPECT_FALSE(saved);
-    } else if (p.tasks_saved >= 0) {
-      ASSERT_TRUE(saved);
-    }
+    ASSERT_EQ(saved, p.tasks_saved >= 0);
     if (saved) {
       const auto file = io::load_safetensors(ckpt);  // throws if damaged
-      const int done = std::stoi(file.metadata.at("tasks_done"));
-      if (p.tasks_saved >= 0) {
-        EXPECT_EQ(done, p.tasks_saved);
-      }
-      std::printf("[ killed    ] %s: checkpoint holds %d of 3 tasks\n", p.label.c_str(), done);
+      EXPECT_EQ(std::stoi(file.metadata.at("tasks_done")), p.tasks_saved);
     }
     EXPECT_FALSE(fs::exists(run + "/summary.json"));
 

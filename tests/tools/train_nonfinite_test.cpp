@@ -1,8 +1,12 @@
 // Non-finite numbers in a real `hnet train`: a NaN loss or an infinite
-// gradient (injected with HNET_FAULT_NONFINITE, see
-// hnet/testing/fault_injection.h) stops the run with one line naming the
-// task, the step and the tensor, leaves the last good checkpoint as it was,
-// and the run can then be resumed.
+// gradient (injected by hnet_faulty with HNET_FAULT_NONFINITE, see
+// tests/support/fault_main.cpp) stops the run with exit status 1 (a failure
+// of the run, not bad input) and one line naming the task, the step and the
+// tensor, leaves the last good checkpoint as it was, and the run can then be
+// resumed with the real hnet.
+
+#include <signal.h>
+#include <sys/resource.h>
 
 #include <filesystem>
 
@@ -30,8 +34,8 @@ TEST_F(TrainNonFiniteTest, StopsNamingTaskStepAndTensorAndKeepsTheLastCheckpoint
     const std::string run = path(std::string("run-") + c.fault[0]);
     auto r = test::run_hnet(
         {"train", config_, "--out", run}, {std::string("HNET_FAULT_NONFINITE=") + c.fault},
-        dir_.string());
-    EXPECT_EQ(r.status, 2);
+        dir_.string(), test::Cli::kWithFaults);
+    EXPECT_EQ(r.status, 1);
     EXPECT_THAT(r.err, ::testing::HasSubstr(c.message));
     EXPECT_EQ(test::line_count(r.err), 1) << r.err;
 
@@ -46,9 +50,35 @@ TEST_F(TrainNonFiniteTest, StopsNamingTaskStepAndTensorAndKeepsTheLastCheckpoint
   }
 }
 
+// A disk that fills up is a failure of the run (exit 1), not bad input: the
+// child inherits a 4 KiB file-size limit (SIGXFSZ ignored, so writes fail
+// with EFBIG), which config.yaml and the metrics fit in and a checkpoint does not.
+TEST_F(TrainNonFiniteTest, AFullDiskIsARunFailure) {
+  struct rlimit before;
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &before), 0);
+  auto* handler = ::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit small = before;
+  small.rlim_cur = 4096;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  auto r = test::run_hnet({"train", config_, "--out", path("run")}, {}, dir_.string());
+  ::setrlimit(RLIMIT_FSIZE, &before);
+  ::signal(SIGXFSZ, handler);
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_THAT(r.err, ::testing::HasSubstr("checkpoint.safetensors"));
+  EXPECT_EQ(test::line_count(r.err), 1) << r.err;
+  EXPECT_FALSE(fs::exists(path("run/checkpoint.safetensors")));
+}
+
+TEST_F(TrainNonFiniteTest, TheRealCliIgnoresFaultVariables) {
+  auto r = test::run_hnet(
+      {"train", config_, "--out", path("run")}, {"HNET_FAULT_NONFINITE=loss:1:1"}, dir_.string());
+  EXPECT_EQ(r.status, 0) << r.err;
+}
+
 TEST_F(TrainNonFiniteTest, MalformedFaultVariableIsNamed) {
   auto r = test::run_hnet(
-      {"train", config_, "--out", path("run")}, {"HNET_FAULT_NONFINITE=nan:1"}, dir_.string());
+      {"train", config_, "--out", path("run")}, {"HNET_FAULT_NONFINITE=nan:1"}, dir_.string(),
+      test::Cli::kWithFaults);
   EXPECT_EQ(r.status, 2);
   EXPECT_THAT(r.err, ::testing::HasSubstr("HNET_FAULT_NONFINITE must look like loss:TASK:STEP"));
 }

@@ -1,25 +1,32 @@
 #pragma once
 // The hnet subcommands: each registers its flags on the CLI11 app and runs
-// through the library. Errors are thrown (c10::Error for bad input) and
-// turned into exit codes by main.
+// through the library's app layer (include/hnet/app/). Errors are thrown
+// (c10::ValueError for bad input) and turned into exit codes by cli.cpp.
 
 #include <CLI/CLI.hpp>
+#include <memory>
 #include <string>
+
+#include "hnet/app/continual_run.h"
+#include "hnet/learn/step_hooks.h"
 
 namespace hnet::cli {
 
-/// Registers `hnet demo`: trains a hypernetwork-generated MLP on
-/// Fashion-MNIST and prints its test accuracy.
-void add_demo_command(CLI::App& app);
+/// Registers `hnet demo [--out DIR]`: the main job, continual learning on
+/// split Fashion-MNIST with configs/demo.yaml (built into the binary).
+void add_demo_command(CLI::App& app, std::shared_ptr<StepHooks> hooks);
 
 /// Registers `hnet inspect FILE`: lists the tensors of a safetensors file.
 void add_inspect_command(CLI::App& app);
 
 /// Registers `hnet train CONFIG [key=value ...] [--out DIR]` / `--resume DIR`.
-void add_train_command(CLI::App& app);
+void add_train_command(CLI::App& app, std::shared_ptr<StepHooks> hooks);
 
 /// Registers `hnet neumeta CONFIG [key=value ...] [--out DIR]`.
 void add_neumeta_command(CLI::App& app);
+
+/// Prints the final accuracies of a continual run (train and demo).
+void print_summary(const ContinualSummary& summary);
 
 /// runs/<config stem>-<UTC time>: the run folder when --out is not given.
 std::string default_out_dir(const std::string& config);

@@ -2,11 +2,10 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
-#include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "hnet/learn/neumeta_experiment.h"
-#include "hnet/learn/progress.h"
+#include "hnet/app/neumeta_run.h"
+#include "hnet/app/progress.h"
 
 namespace hnet::cli {
 namespace {
@@ -22,21 +21,19 @@ void run_neumeta(const NeumetaArgs& args) {
   NeumetaRunOptions options;
   options.log = &std::cout;
   options.terminal = Progress::stdout_is_terminal();
-  options.out_dir = args.out.empty() ? default_out_dir(args.config) : args.out;
-  std::cout << "run folder: " << options.out_dir << "\n";
-  const auto s = nlohmann::json::parse(run_neumeta_experiment(config, options));
+  const std::string out = args.out.empty() ? default_out_dir(args.config) : args.out;
+  std::cout << "run folder: " << out << "\n";
+  const auto s = run_neumeta_experiment(config, out, options);
   std::printf("width  generated  independent  gap\n");
-  for (const auto& r : s["results"]) {
+  for (const auto& r : s.results) {
     std::printf(
-        "%5lld  %9.4f  %11.4f  %+.4f%s\n", static_cast<long long>(r["width"].get<int64_t>()),
-        r["generated_acc"].get<double>(), r["independent_acc"].get<double>(),
-        r["gap"].get<double>(), r["trained"].get<bool>() ? "" : "  (never trained)");
+        "%5lld  %9.4f  %11.4f  %+.4f%s\n", static_cast<long long>(r.width), r.generated_acc,
+        r.independent_acc, r.gap, r.trained ? "" : "  (never trained)");
   }
   std::printf(
       "generator %lld parameters, reference %lld; %.1f s\n",
-      static_cast<long long>(s["generator_params"].get<int64_t>()),
-      static_cast<long long>(s["reference_params"].get<int64_t>()),
-      s["wall_seconds"].get<double>());
+      static_cast<long long>(s.generator_params), static_cast<long long>(s.reference_params),
+      s.wall_seconds);
 }
 
 }  // namespace

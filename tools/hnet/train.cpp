@@ -5,8 +5,10 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "hnet/learn/experiment.h"
-#include "hnet/learn/progress.h"
+#include "hnet/app/continual_experiment.h"
+#include "hnet/app/continual_run.h"
+#include "hnet/app/progress.h"
+#include "hnet/errors.h"
 
 namespace hnet::cli {
 namespace {
@@ -18,37 +20,41 @@ struct TrainArgs {
   std::string resume;
 };
 
-void run_train(const TrainArgs& args) {
-  TrainOptions options;
+}  // namespace
+
+void print_summary(const ContinualSummary& s) {
+  std::printf("final test accuracy per task:");
+  for (double a : s.acc_final) std::printf(" %.4f", a);
+  std::printf(
+      "\nmean final accuracy %.4f, forgetting %.4f, %.1f s\n", s.mean_acc_final, s.forgetting,
+      s.wall_seconds);
+  if (!s.acc_universal.empty()) {
+    std::printf("universal embedding: mean accuracy %.4f\n", s.mean_acc_universal);
+  }
+}
+
+namespace {
+
+void run_train(const TrainArgs& args, const std::shared_ptr<StepHooks>& hooks) {
+  ContinualRunOptions options;
   options.log = &std::cout;
   options.terminal = Progress::stdout_is_terminal();
-  const auto schema = continual_config_schema();
-  std::string summary;
+  options.hooks = hooks;
+  std::optional<ContinualSummary> summary;
   if (!args.resume.empty()) {
-    TORCH_CHECK(
+    HNET_CHECK_INPUT(
         args.config.empty() && args.overrides.empty() && args.out.empty(),
         "--resume takes the configuration from the run folder; give no CONFIG, "
         "overrides or --out with it");
-    options.out_dir = args.resume;
-    options.resume = true;
-    auto config = io::Config::resolve_text(schema, "", "defaults", {});
-    summary = run_continual_experiment(config, options);
+    summary = resume_continual_experiment(args.resume, options);
   } else {
-    TORCH_CHECK(!args.config.empty(), "train: a CONFIG file (or --resume DIR) is required");
-    auto config = io::Config::resolve(schema, args.config, args.overrides);
-    options.out_dir = args.out.empty() ? default_out_dir(args.config) : args.out;
-    std::cout << "run folder: " << options.out_dir << "\n";
-    summary = run_continual_experiment(config, options);
+    HNET_CHECK_INPUT(!args.config.empty(), "train: a CONFIG file (or --resume DIR) is required");
+    auto config = io::Config::resolve(continual_config_schema(), args.config, args.overrides);
+    const std::string out = args.out.empty() ? default_out_dir(args.config) : args.out;
+    std::cout << "run folder: " << out << "\n";
+    summary = run_continual_experiment(config, out, options);
   }
-  const auto s = nlohmann::json::parse(summary);
-  std::printf("final test accuracy per task:");
-  for (double a : s["acc_final"]) std::printf(" %.4f", a);
-  std::printf(
-      "\nmean final accuracy %.4f, forgetting %.4f, %.1f s\n", s["mean_acc_final"].get<double>(),
-      s["forgetting"].get<double>(), s["wall_seconds"].get<double>());
-  if (s.contains("mean_acc_universal")) {
-    std::printf("universal embedding: mean accuracy %.4f\n", s["mean_acc_universal"].get<double>());
-  }
+  if (summary) print_summary(*summary);
 }
 
 }  // namespace
@@ -60,14 +66,14 @@ std::string default_out_dir(const std::string& config) {
   return "runs/" + std::filesystem::path(config).stem().string() + "-" + stamp;
 }
 
-void add_train_command(CLI::App& app) {
+void add_train_command(CLI::App& app, std::shared_ptr<StepHooks> hooks) {
   auto* cmd = app.add_subcommand("train", "Continual learning on Fashion-MNIST from a YAML config");
   auto args = std::make_shared<TrainArgs>();
   cmd->add_option("config", args->config, "YAML config (see configs/)");
   cmd->add_option("overrides", args->overrides, "key=value overrides, e.g. optimizer.lr=1e-3");
   cmd->add_option("--out", args->out, "output folder (default runs/<config>-<time>)");
   cmd->add_option("--resume", args->resume, "continue the run in this folder from its checkpoint");
-  cmd->callback([args] { run_train(*args); });
+  cmd->callback([args, hooks] { run_train(*args, hooks); });
 }
 
 void add_eval_command(CLI::App& app) {

@@ -12,6 +12,10 @@ namespace hnet {
 /// Example: `TaskEmbeddingOptions(5, 32).init_std(1.0)`
 struct TaskEmbeddingOptions {
   TaskEmbeddingOptions(int64_t tasks, int64_t dim) : tasks_(tasks), dim_(dim) {}
+  /// E[x^2] of an embedding entry at initialisation.
+  double second_moment() const {
+    return init_std() * init_std();
+  }
   TORCH_ARG(int64_t, tasks);
   TORCH_ARG(int64_t, dim);
   /// Embeddings start as N(0, init_std^2).
@@ -28,13 +32,15 @@ class TaskEmbeddingImpl : public torch::nn::Cloneable<TaskEmbeddingImpl> {
   void reset_parameters();
   void pretty_print(std::ostream& stream) const override;
   torch::Tensor forward(const torch::Tensor& ids);
+  /// The embeddings of tasks [first, first + count): a view of `weight`.
+  torch::Tensor rows(int64_t first, int64_t count) const;
 
   int64_t output_dim() const {
     return options.dim();
   }
   /// E[x^2] of an embedding entry at initialisation.
   double second_moment() const {
-    return options.init_std() * options.init_std();
+    return options.second_moment();
   }
 
   TaskEmbeddingOptions options;

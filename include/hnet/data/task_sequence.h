@@ -43,6 +43,8 @@ struct TaskData {
 struct Task {
   std::string name;  ///< "classes 0/1" or "permutation 3"
   int64_t classes = 0;
+  /// The shape of one example before flattening, e.g. {1, 28, 28}.
+  std::vector<int64_t> image_shape;
   TaskData train;
   TaskData val;
   TaskData test;

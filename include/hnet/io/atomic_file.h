@@ -7,6 +7,7 @@
 /// whose message names the path and the operating-system reason.
 
 #include <cstddef>
+#include <functional>
 #include <string>
 
 namespace hnet::io {
@@ -25,6 +26,19 @@ namespace hnet::io {
 /// Example:
 ///   hnet::io::write_file_atomic("/tmp/run/model.safetensors", bytes);
 void write_file_atomic(const std::string& path, const std::string& bytes);
+
+/// The points of a `write_file_atomic` call an observer sees.
+enum class WriteStage {
+  kHalfWritten,  ///< half of the bytes are in the temporary file
+  kCommitted,    ///< renamed over the path and synced
+};
+using WriteObserver = std::function<void(WriteStage, const std::string& path)>;
+
+/// Calls `observer` (empty: none) at each stage of every later
+/// `write_file_atomic` of this process. Nothing in hnet installs one; the
+/// crash tests do, to end a process at an exact point of a write. Install
+/// it before any writing starts (it is not synchronised).
+void set_write_observer(WriteObserver observer);
 
 /// Removes, from `folder`, the temporary files `<name>.tmp.<pid>.<n>` that
 /// `write_file_atomic` calls of processes no longer running left behind

@@ -13,6 +13,7 @@
 
 #include "hnet/data/fashion_mnist.h"
 #include "hnet/generators/generator.h"
+#include "hnet/learn/evaluation.h"
 #include "hnet/targets/target.h"
 
 namespace hnet {
@@ -36,10 +37,6 @@ struct ClassifierTrainingResult {
   int64_t steps = 0;
   double seconds = 0;
 };
-
-/// Fraction of `data` that `target` with weights `w` classifies correctly,
-/// in evaluation mode and without gradients.
-double accuracy(Target& target, const Weights& w, const data::Dataset& data, int64_t batch_size);
 
 /// Trains `generator` and `condition` ([1, condition_dim], requires_grad) with
 /// Adam and cross-entropy on `train`, then measures accuracy on `test`.

@@ -31,6 +31,10 @@ class TaskHeads {
   const std::shared_ptr<const Spec>& generated_spec() const {
     return generated_;
   }
+  /// The spec of the network one task sees.
+  const std::shared_ptr<const Spec>& task_spec() const {
+    return task_;
+  }
   int64_t heads() const {
     return heads_;
   }
@@ -43,6 +47,7 @@ class TaskHeads {
   torch::Tensor select(const torch::Tensor& flat, int64_t task) const;
 
  private:
+  std::shared_ptr<const Spec> task_;
   std::shared_ptr<const Spec> generated_;
   int64_t heads_;
   int64_t shared_numel_ = 0;  // values before the output weight

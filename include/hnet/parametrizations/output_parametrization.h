@@ -35,6 +35,7 @@
 #include <torch/nn/pimpl.h>
 
 #include <memory>
+#include <string>
 
 #include "hnet/interval.h"
 #include "hnet/spec.h"
@@ -42,6 +43,11 @@
 namespace hnet {
 
 enum class OutputMode { kDirect, kMip };
+
+/// Parses "direct" / "mip"; throws c10::ValueError naming the value otherwise.
+OutputMode parse_output_mode(const std::string& name);
+/// Parses "in" / "out" (the hyperfan rule); throws c10::ValueError otherwise.
+Fan parse_fan(const std::string& name);
 
 /// Example: `OutputOptions().mode(OutputMode::kMip).fan(Fan::kIn)`
 struct OutputOptions {

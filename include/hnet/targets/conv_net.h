@@ -63,7 +63,7 @@ class ConvNetImpl : public torch::nn::Cloneable<ConvNetImpl>, public Target {
   torch::Tensor forward(const torch::Tensor& x, const Weights& w) override;
 
   /// Running statistics used and updated by later forwards (norm kBatch).
-  void set_stats_slot(int64_t slot);
+  void set_stats_slot(int64_t slot) override;
 
   ConvNetOptions options;
 

@@ -56,7 +56,7 @@ class MlpImpl : public torch::nn::Cloneable<MlpImpl>, public Target {
   /// Interval of outputs for point inputs x [N, in] and an interval of
   /// (unbatched) flat weights laid out by spec(); needs a monotone activation
   /// and dense layers (phm 0).
-  Interval forward_interval(const torch::Tensor& x, const Interval& flat);
+  Interval forward_interval(const torch::Tensor& x, const Interval& flat) override;
 
   MlpOptions options;
 

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "hnet/interval.h"
 #include "hnet/spec.h"
 #include "hnet/weights.h"
 
@@ -30,6 +31,14 @@ class Target {
   virtual torch::Tensor forward(const torch::Tensor& x, const Weights& w) = 0;
   /// The target as a module (buffers, train/eval mode, device moves).
   virtual torch::nn::Module& as_module() = 0;
+  /// Interval bound propagation (see interval.h): logits bounds for every
+  /// weight set in the interval `w` of unbatched flat weights. Targets that
+  /// do not support it throw (the default).
+  virtual Interval forward_interval(const torch::Tensor& x, const Interval& w);
+  /// Selects the running statistics later forwards use and update (one slot
+  /// per task, see norm.h). Targets without normalisation statistics ignore
+  /// it (the default).
+  virtual void set_stats_slot(int64_t slot);
 };
 
 /// Checks that `w` was laid out by `spec` (names and shapes, in order);

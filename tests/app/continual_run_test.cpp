@@ -1,15 +1,17 @@
 // The continual-learning experiment end to end on a small slice of the real
 // Fashion-MNIST data: files, summary contract, resume equivalence, generate.
 
-#include "hnet/learn/experiment.h"
+#include "hnet/app/continual_run.h"
 
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "hnet/app/continual_experiment.h"
 #include "hnet/generators/low_rank_generator.h"
 #include "hnet/generators/recurrent_generator.h"
 #include "hnet/io/safetensors.h"
+#include "support/cli_process.h"
 #include "support/test_support.h"
 
 namespace hnet {
@@ -47,9 +49,8 @@ json read_json(const std::string& path) {
 TEST(Experiment, WritesTheContractFiles) {
   if (!have_data()) GTEST_SKIP() << "Fashion-MNIST not installed";
   const std::string dir = test::scratch_dir() + "/run";
-  TrainOptions options;
-  options.out_dir = dir;
-  run_continual_experiment(tiny_config("hypercl"), options);
+  const auto summary = run_continual_experiment(tiny_config("hypercl"), dir);
+  ASSERT_TRUE(summary.has_value());
   for (const char* f :
        {"config.yaml", "metrics.jsonl", "summary.json", "checkpoint.safetensors", "accuracy.png"}) {
     EXPECT_TRUE(fs::exists(fs::path(dir) / f)) << f;
@@ -62,6 +63,9 @@ TEST(Experiment, WritesTheContractFiles) {
   }
   EXPECT_EQ(s["method"], "hypercl");
   EXPECT_EQ(s["acc_final"].size(), 3u);
+  // The typed summary and summary.json are one and the same.
+  EXPECT_EQ(json::parse(summary->to_json()), s);
+  EXPECT_EQ(summary->acc_final, s["acc_final"].get<std::vector<double>>());
   EXPECT_EQ(s["train_steps"], 75);
   for (double a : s["acc_final"]) {
     EXPECT_GE(a, 0.0);
@@ -71,37 +75,31 @@ TEST(Experiment, WritesTheContractFiles) {
   EXPECT_GT(s["acc_during"][0].get<double>(), 0.8);
   // A second run into the same folder is refused, and the first is untouched.
   const auto before = fs::last_write_time(fs::path(dir) / "checkpoint.safetensors");
-  EXPECT_THROW_WITH(
-      run_continual_experiment(tiny_config("hypercl"), options), "already holds a run");
+  EXPECT_THROW_WITH(run_continual_experiment(tiny_config("hypercl"), dir), "already holds a run");
+  EXPECT_THROW(run_continual_experiment(tiny_config("hypercl"), dir), c10::ValueError);
   EXPECT_EQ(fs::last_write_time(fs::path(dir) / "checkpoint.safetensors"), before);
 }
 
 TEST(Experiment, ResumedRunEndsWithTheSameAccuracies) {
   if (!have_data()) GTEST_SKIP() << "Fashion-MNIST not installed";
   const std::string root = test::scratch_dir();
-  TrainOptions whole;
-  whole.out_dir = root + "/whole";
-  auto uninterrupted = json::parse(run_continual_experiment(tiny_config("hypercl"), whole));
+  const auto uninterrupted = run_continual_experiment(tiny_config("hypercl"), root + "/whole");
 
-  TrainOptions first;
-  first.out_dir = root + "/split";
+  ContinualRunOptions first;
   first.stop_after = 1;
-  EXPECT_EQ(run_continual_experiment(tiny_config("hypercl"), first), "");
+  EXPECT_FALSE(run_continual_experiment(tiny_config("hypercl"), root + "/split", first));
   EXPECT_FALSE(fs::exists(root + "/split/summary.json"));
-  TrainOptions rest;
-  rest.out_dir = root + "/split";
-  rest.resume = true;
-  auto resumed = json::parse(run_continual_experiment(tiny_config("hypercl"), rest));
-  EXPECT_EQ(resumed["acc_final"], uninterrupted["acc_final"]);
-  EXPECT_EQ(resumed["acc_during"], uninterrupted["acc_during"]);
+  const auto resumed = resume_continual_experiment(root + "/split");
+  ASSERT_TRUE(resumed && uninterrupted);
+  EXPECT_EQ(resumed->acc_final, uninterrupted->acc_final);
+  EXPECT_EQ(resumed->acc_during, uninterrupted->acc_during);
+  EXPECT_EQ(test::slurp(root + "/split/metrics.jsonl"), test::slurp(root + "/whole/metrics.jsonl"));
 }
 
 TEST(Experiment, GeneratedWeightsGiveTheSameAccuracyWithoutTheGenerator) {
   if (!have_data()) GTEST_SKIP() << "Fashion-MNIST not installed";
   const std::string dir = test::scratch_dir() + "/run";
-  TrainOptions options;
-  options.out_dir = dir;
-  run_continual_experiment(tiny_config("hypercl", {"data.sequence=permuted"}), options);
+  run_continual_experiment(tiny_config("hypercl", {"data.sequence=permuted"}), dir);
   const std::string ckpt = dir + "/checkpoint.safetensors";
   const auto acc = evaluate_checkpoint(ckpt);
   ASSERT_EQ(acc.size(), 3u);
@@ -120,17 +118,20 @@ TEST(Experiment, GeneratedWeightsGiveTheSameAccuracyWithoutTheGenerator) {
       logits.argmax(1).eq(test.labels.narrow(0, 0, 600)).to(torch::kDouble).mean().item<double>();
   EXPECT_DOUBLE_EQ(plain, acc[1]);
   EXPECT_THROW_WITH(
-      generate_from_checkpoint(ckpt, 4, dir + "/x.safetensors"), "--task must be in [1, 3]");
+      generate_from_checkpoint(ckpt, 4, dir + "/x.safetensors"), "task must be in [1, 3]");
   EXPECT_FALSE(fs::exists(dir + "/x.safetensors"));
+  // The output may not be the checkpoint it reads.
+  const auto before = test::slurp(ckpt);
+  EXPECT_THROW(generate_from_checkpoint(ckpt, 1, ckpt), c10::ValueError);
+  EXPECT_EQ(test::slurp(ckpt), before);
 }
 
 TEST(Experiment, IntervalReportsTheUniversalEmbedding) {
   if (!have_data()) GTEST_SKIP() << "Fashion-MNIST not installed";
-  TrainOptions options;
-  options.out_dir = test::scratch_dir() + "/run";
-  auto s = json::parse(run_continual_experiment(tiny_config("interval"), options));
-  EXPECT_EQ(s["acc_universal"].size(), 3u);
-  EXPECT_TRUE(s.contains("mean_acc_universal"));
+  const auto s = run_continual_experiment(tiny_config("interval"), test::scratch_dir() + "/run");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->acc_universal.size(), 3u);
+  EXPECT_TRUE(json::parse(s->to_json()).contains("mean_acc_universal"));
 }
 
 // Per-task heads: the generator emits 3 x 2 outputs, each task evaluates and
@@ -138,12 +139,10 @@ TEST(Experiment, IntervalReportsTheUniversalEmbedding) {
 TEST(Experiment, PerTaskHeadsExportEachTasksOwnNetwork) {
   if (!have_data()) GTEST_SKIP() << "Fashion-MNIST not installed";
   const std::string dir = test::scratch_dir() + "/run";
-  TrainOptions options;
-  options.out_dir = dir;
-  auto s = json::parse(
-      run_continual_experiment(tiny_config("interval", {"target.heads=per_task"}), options));
-  EXPECT_EQ(s["target_params"], 784 * 24 + 24 + 24 * 2 + 2);
-  EXPECT_EQ(s["acc_universal"].size(), 3u);
+  const auto s = run_continual_experiment(tiny_config("interval", {"target.heads=per_task"}), dir);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->target_params, 784 * 24 + 24 + 24 * 2 + 2);
+  EXPECT_EQ(s->acc_universal.size(), 3u);
   const std::string ckpt = dir + "/checkpoint.safetensors";
   const auto acc = evaluate_checkpoint(ckpt);
   generate_from_checkpoint(ckpt, 3, dir + "/task3.safetensors");
@@ -200,7 +199,7 @@ TEST(ExperimentConfig, RejectsValuesTheExperimentCannotUse) {
 
 TEST(Experiment, BuildsTheLowRankRecurrentGeneratorsAndPhmTargetFromTheirKeys) {
   if (!have_data()) GTEST_SKIP() << "Fashion-MNIST not installed";
-  auto e = Experiment::build(tiny_config(
+  auto e = ContinualExperiment::build(tiny_config(
       "hypercl", {"generator.kind=lowrank", "generator.rank=3", "generator.dense=fc2.weight",
                   "target.phm=4"}));
   auto* gen = dynamic_cast<LowRankGeneratorImpl*>(e.generator.get());
@@ -209,32 +208,66 @@ TEST(Experiment, BuildsTheLowRankRecurrentGeneratorsAndPhmTargetFromTheirKeys) {
   EXPECT_EQ(gen->layout().matrices(), 2u);  // fc1.phm_a, fc1.phm_f; fc2 [2, 24] stays dense
   EXPECT_TRUE(e.target->spec()->contains("fc1.phm_f"));
   EXPECT_THROW_WITH(
-      Experiment::build(tiny_config("hypercl", {"generator.kind=lowrank", "generator.rank=3"})),
+      ContinualExperiment::build(
+          tiny_config("hypercl", {"generator.kind=lowrank", "generator.rank=3"})),
       "rank must be in [1, min(out, in)] = [1, 2] for fc2.weight [2, 24], got 3");
   EXPECT_THROW_WITH(
-      Experiment::build(tiny_config("interval", {"generator.kind=recurrent"})),
-      "config key 'generator.kind' must be chunked or full for method interval (interval "
-      "propagation), got 'recurrent'");
+      ContinualExperiment::build(tiny_config("interval", {"generator.kind=recurrent"})),
+      "config key 'generator.kind' must be a generator with interval propagation for method "
+      "interval, got 'recurrent'");
+  // A model the values cannot build is the configuration's fault: bad input.
+  EXPECT_THROW(
+      ContinualExperiment::build(
+          tiny_config("hypercl", {"generator.kind=lowrank", "generator.rank=3"})),
+      c10::ValueError);
   EXPECT_NE(
       dynamic_cast<RecurrentGeneratorImpl*>(
-          Experiment::build(tiny_config("hypercl", {"generator.kind=recurrent"})).generator.get()),
+          ContinualExperiment::build(tiny_config("hypercl", {"generator.kind=recurrent"}))
+              .generator.get()),
       nullptr);
 }
 
 TEST(Experiment, BadInputIsNamedAndTouchesNothing) {
   const std::string dir = test::scratch_dir() + "/run";
-  TrainOptions options;
-  options.out_dir = dir;
   EXPECT_THROW_WITH(
-      run_continual_experiment(tiny_config("hypercl", {"data.root=/nonexistent/fm"}), options),
+      run_continual_experiment(tiny_config("hypercl", {"data.root=/nonexistent/fm"}), dir),
       "/nonexistent/fm");
+  EXPECT_THROW(
+      run_continual_experiment(tiny_config("hypercl", {"data.root=/nonexistent/fm"}), dir),
+      c10::ValueError);
   EXPECT_FALSE(fs::exists(dir));
-  options.resume = true;
-  EXPECT_THROW_WITH(run_continual_experiment(tiny_config("hypercl"), options), "nothing to resume");
+  EXPECT_THROW_WITH(resume_continual_experiment(dir), "nothing to resume");
   fs::create_directories(dir);
   std::ofstream(dir + "/checkpoint.safetensors") << "garbage";
-  EXPECT_THROW_WITH(
-      run_continual_experiment(tiny_config("hypercl"), options), "checkpoint.safetensors");
+  EXPECT_THROW_WITH(resume_continual_experiment(dir), "checkpoint.safetensors");
+  EXPECT_THROW(resume_continual_experiment(dir), c10::ValueError);
+}
+
+// target.kind: every kind trains through the same learner and exports a
+// network that names its kind.
+TEST(Experiment, TrainsEveryTargetKind) {
+  if (!have_data()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  const std::vector<std::vector<std::string>> kinds = {
+      {"target.kind=convnet", "target.channels=[4, 8]", "target.fc_width=16", "target.norm=batch"},
+      {"target.kind=resnet", "target.depth=8", "target.width=4"},
+      {"target.kind=module"},
+  };
+  for (const auto& overrides : kinds) {
+    SCOPED_TRACE(overrides[0]);
+    const std::string dir = test::scratch_dir() + "/run";
+    auto extra = overrides;
+    extra.push_back("optimizer.steps=15");
+    const auto s = run_continual_experiment(tiny_config("hypercl", extra), dir);
+    ASSERT_TRUE(s);
+    // Task 1 (T-shirt vs trouser) is learned by every kind, even in 15 steps.
+    EXPECT_GT(s->acc_during[0], 0.7);
+    generate_from_checkpoint(dir + "/checkpoint.safetensors", 1, dir + "/task1.safetensors");
+    const auto file = io::load_safetensors(dir + "/task1.safetensors");
+    EXPECT_EQ("target.kind=" + file.metadata.at("target"), overrides[0]);
+    // The checkpoint round-trips: evaluation agrees with the run.
+    EXPECT_EQ(evaluate_checkpoint(dir + "/checkpoint.safetensors"), s->acc_final);
+    fs::remove_all(dir);
+  }
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "hnet/learn/progress.h"
+#include "hnet/app/progress.h"
 
 #include <c10/util/Exception.h>
 #include <unistd.h>

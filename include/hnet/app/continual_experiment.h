@@ -1,0 +1,43 @@
+#pragma once
+/// \file
+/// The continual-learning experiment behind `hnet train`, `hnet eval` and
+/// `hnet generate`: a configuration (continual_config_schema) turned into
+/// data, target, generator, method and learner. Running it into a folder is
+/// continual_run.h's job.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hnet/data/task_sequence.h"
+#include "hnet/generators/generator.h"
+#include "hnet/io/config.h"
+#include "hnet/learn/continual.h"
+
+namespace hnet {
+
+/// Every key a continual-learning config may hold, with defaults and rules.
+io::ConfigSchema continual_config_schema();
+
+/// Data, models and learner built from a resolved configuration.
+struct ContinualExperiment {
+  explicit ContinualExperiment(io::Config config) : config(std::move(config)) {}
+
+  io::Config config;
+  std::vector<data::Task> tasks;
+  std::shared_ptr<Target> target;
+  /// The hypernetwork (null for methods without one, e.g. separate).
+  std::shared_ptr<WeightGenerator> generator;
+  std::unique_ptr<ContinualLearner> learner;
+
+  /// Loads the data and builds the models. Every error a configuration
+  /// value causes (here or in the constructors it reaches) is a
+  /// c10::ValueError naming the key or file at fault.
+  static ContinualExperiment build(const io::Config& config);
+  /// Rebuilds the experiment saved in a checkpoint and loads its state;
+  /// `tasks_done` receives how many tasks it had learned. A damaged or
+  /// foreign checkpoint is a c10::ValueError naming the file.
+  static ContinualExperiment from_checkpoint(const std::string& path, int64_t* tasks_done);
+};
+
+}  // namespace hnet

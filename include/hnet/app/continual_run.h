@@ -1,0 +1,83 @@
+#pragma once
+/// \file
+/// Running a continual-learning experiment into one folder:
+///
+///   config.yaml             the resolved configuration
+///   metrics.jsonl           one JSON object per logged step and per evaluation
+///   checkpoint.safetensors  learner state + metadata (config, accuracy matrix),
+///                           written atomically after every task
+///   summary.json            the summary below, as JSON
+///   accuracy.png            heat map of the test-accuracy matrix
+///
+/// A run killed at any point is continued from its last checkpoint (task
+/// boundary) by resume_continual_experiment and ends with the same results.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "hnet/io/config.h"
+#include "hnet/learn/step_hooks.h"
+
+namespace hnet {
+
+/// What a finished run reports (summary.json holds the same fields).
+struct ContinualSummary {
+  std::string method;
+  int64_t tasks = 0;
+  /// acc_matrix[i][j], j <= i: test accuracy of task j after learning task i.
+  std::vector<std::vector<double>> acc_matrix;
+  std::vector<double> acc_during;  ///< each task right after learning it
+  std::vector<double> acc_final;   ///< each task after all tasks
+  double mean_acc_during = 0;
+  double mean_acc_final = 0;
+  double forgetting = 0;  ///< mean of during - final
+  /// Methods with one network for all tasks (interval): its accuracy per task.
+  std::vector<double> acc_universal;
+  double mean_acc_universal = 0;
+  double wall_seconds = 0;
+  int64_t train_steps = 0;
+  int64_t generator_params = 0;
+  int64_t target_params = 0;
+
+  /// The summary.json text (two-space indented).
+  std::string to_json() const;
+};
+
+/// How a run reports and where it may stop.
+struct ContinualRunOptions {
+  /// Where progress goes (null: nowhere); `terminal` selects the redrawn bar.
+  std::ostream* log = nullptr;
+  bool terminal = false;
+  /// Stop after this many tasks in total (0: all), leaving a resumable run;
+  /// used to split long runs and by the resume tests.
+  int64_t stop_after = 0;
+  /// Observers of every training step (null: none).
+  std::shared_ptr<StepHooks> hooks;
+};
+
+/// Runs the experiment of `config` into the folder `dir`, which must not
+/// hold a run yet (c10::ValueError otherwise). Returns the summary, or
+/// nullopt when it stopped early (options.stop_after).
+std::optional<ContinualSummary> run_continual_experiment(
+    const io::Config& config, const std::string& dir, const ContinualRunOptions& options = {});
+
+/// Continues the run in `dir` from its checkpoint, with the configuration
+/// saved there (a run killed before its first checkpoint starts again from
+/// its config.yaml). c10::ValueError when `dir` holds no run.
+std::optional<ContinualSummary> resume_continual_experiment(
+    const std::string& dir, const ContinualRunOptions& options = {});
+
+/// Test accuracy of every learned task of a checkpoint, in task order.
+std::vector<double> evaluate_checkpoint(const std::string& path);
+
+/// Writes task `task` (1-based)'s weights as a plain safetensors file with
+/// the target's parameter names (metadata: the target and its options, the
+/// task; permuted tasks add the tensor "input_permutation"). `out` must not
+/// be the checkpoint itself.
+void generate_from_checkpoint(const std::string& path, int64_t task, const std::string& out);
+
+}  // namespace hnet

@@ -1,0 +1,76 @@
+#pragma once
+/// \file
+/// The Neural Metamorphosis experiment behind `hnet neumeta CONFIG`: a
+/// full-width reference MLP is trained on Fashion-MNIST and its neurons
+/// reordered (order_mlp_neurons), an implicit generator is trained to yield
+/// the MLP of every width from it, and each evaluated width is compared with
+/// an MLP of that width trained independently. A run writes into one folder
+///
+///   config.yaml             the resolved configuration
+///   metrics.jsonl           one JSON object per logged implicit-training step
+///   generator.safetensors   the implicit generator's parameters and buffers
+///   summary.json            per width: generated and independent test
+///                           accuracy, their gap, whether the width was
+///                           trained; parameter counts; wall time
+///   accuracy.png            test accuracy against width, both lines
+///
+/// every file written to a temporary name and renamed.
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "hnet/io/config.h"
+
+namespace hnet {
+
+/// Every key a neumeta config may hold, with defaults and rules.
+io::ConfigSchema neumeta_config_schema();
+
+/// One evaluated width of a NeuMeta run.
+struct NeumetaWidthResult {
+  int64_t width = 0;
+  bool trained = false;  ///< one of the widths the task loss samples
+  double generated_acc = 0;
+  double independent_acc = 0;
+  double gap = 0;  ///< independent - generated
+  /// With a validation split (data.val_size > 0): the same on it.
+  double generated_val_acc = 0;
+  double independent_val_acc = 0;
+  double val_gap = 0;
+};
+
+/// What a finished NeuMeta run reports (summary.json holds the same fields).
+struct NeumetaSummary {
+  std::vector<int64_t> widths;
+  std::vector<int64_t> train_widths;
+  std::vector<NeumetaWidthResult> results;
+  double max_gap = 0;
+  int64_t val_size = 0;
+  double max_val_gap = 0;  ///< when val_size > 0
+  int64_t generator_params = 0;
+  int64_t reference_params = 0;
+  double reference_acc = 0;
+  double reordered_reference_acc = 0;
+  int64_t train_steps = 0;
+  int64_t threads = 0;
+  double wall_seconds = 0;
+
+  /// The summary.json text (two-space indented).
+  std::string to_json() const;
+};
+
+struct NeumetaRunOptions {
+  /// Where progress goes (null: nowhere); `terminal` selects the redrawn bar.
+  std::ostream* log = nullptr;
+  bool terminal = false;
+};
+
+/// Runs the experiment into the folder `dir`, which must not yet hold a
+/// summary.json. Bad configuration values (e.g. an evaluated width outside
+/// the trained range) throw c10::ValueError naming the key before anything
+/// is written.
+NeumetaSummary run_neumeta_experiment(
+    const io::Config& config, const std::string& dir, const NeumetaRunOptions& options = {});
+
+}  // namespace hnet

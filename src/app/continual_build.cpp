@@ -1,0 +1,202 @@
+// Building a continual-learning experiment from its configuration: data,
+// target, generator, method and learner.
+
+#include <charconv>
+#include <functional>
+#include <map>
+#include <sstream>
+
+#include "hnet/app/config_keys.h"
+#include "hnet/app/continual_experiment.h"
+#include "hnet/app/target_factory.h"
+#include "hnet/conditions/interval_embedding.h"
+#include "hnet/conditions/task_embedding.h"
+#include "hnet/data/fashion_mnist.h"
+#include "hnet/errors.h"
+#include "hnet/generators/registry.h"
+#include "hnet/learn/methods/finetune.h"
+#include "hnet/learn/methods/hypercl.h"
+#include "hnet/learn/methods/interval.h"
+#include "hnet/learn/methods/separate.h"
+
+namespace hnet {
+namespace {
+
+// "fc3.weight, fc2.weight" -> {"fc3.weight", "fc2.weight"}; "" -> {}.
+std::vector<std::string> split_names(const std::string& list) {
+  std::vector<std::string> names;
+  std::stringstream in(list);
+  std::string name;
+  while (std::getline(in, name, ',')) {
+    name.erase(0, name.find_first_not_of(' '));
+    name.erase(name.find_last_not_of(' ') + 1);
+    if (!name.empty()) names.push_back(name);
+  }
+  return names;
+}
+
+// The generator of `c` for `spec`, for conditions whose entries have second
+// moment `condition_second_moment` (the hyperfan initialisation assumes it).
+std::shared_ptr<WeightGenerator> generator_from_config(
+    const io::Config& c, const std::shared_ptr<const Spec>& spec, double condition_second_moment) {
+  const auto options = GeneratorOptions(c.get_int("embedding.dim"))
+                           .hidden(c.get_int_list("generator.hidden"))
+                           .chunk_size(c.get_int("generator.chunk_size"))
+                           .embedding_dim(c.get_int("generator.chunk_embedding_dim"))
+                           .condition_second_moment(condition_second_moment)
+                           .output(OutputOptions()
+                                       .mode(parse_output_mode(c.get_string("generator.output")))
+                                       .fan(parse_fan(c.get_string("generator.fan"))));
+  return make_generator(
+      c.get_string("generator.kind"), spec, options,
+      LowRankOptions(c.get_int("generator.rank"))
+          .dense(split_names(c.get_string("generator.dense"))));
+}
+
+struct MethodBuild {
+  std::shared_ptr<ContinualMethod> method;
+  std::shared_ptr<WeightGenerator> generator;
+};
+
+// How each method of the config's `method` key is built: one entry per
+// method, the generator first and the per-task table after it (the order of
+// their random draws).
+using MethodFactory =
+    std::function<MethodBuild(const io::Config&, const TaskHeads&, int64_t tasks)>;
+
+MethodBuild task_embedding_method(
+    const io::Config& c, const TaskHeads& heads, int64_t tasks, bool regularised) {
+  const TaskEmbeddingOptions embedding(tasks, c.get_int("embedding.dim"));
+  auto generator = generator_from_config(c, heads.generated_spec(), embedding.second_moment());
+  TaskEmbedding table(embedding);
+  if (!regularised) return {std::make_shared<FinetuneMethod>(generator, table, heads), generator};
+  return {
+      std::make_shared<HyperclMethod>(
+          generator, table, heads,
+          HyperclOptions().beta(c.get_float("reg.beta")).reg_subset(c.get_int("reg.subset"))),
+      generator};
+}
+
+MethodBuild interval_method(const io::Config& c, const TaskHeads& heads, int64_t tasks) {
+  const std::string kind = c.get_string("generator.kind");
+  HNET_CHECK_INPUT(
+      generator_supports_interval(kind), "config key 'generator.kind' must be a generator with ",
+      "interval propagation for method interval, got '", kind, "'");
+  const auto embedding =
+      IntervalEmbeddingOptions(tasks, c.get_int("embedding.dim")).eps(c.get_float("interval.eps"));
+  auto generator = generator_from_config(c, heads.generated_spec(), embedding.second_moment());
+  return {
+      std::make_shared<IntervalMethod>(
+          generator, IntervalEmbedding(embedding), heads,
+          IntervalOptions()
+              .beta(c.get_float("reg.beta"))
+              .reg_subset(c.get_int("reg.subset"))
+              .kappa(c.get_float("interval.kappa"))),
+      generator};
+}
+
+const std::map<std::string, MethodFactory>& method_factories() {
+  static const std::map<std::string, MethodFactory> factories{
+      {"hypercl", [](const io::Config& c, const TaskHeads& h,
+                     int64_t n) { return task_embedding_method(c, h, n, true); }},
+      {"finetune", [](const io::Config& c, const TaskHeads& h,
+                      int64_t n) { return task_embedding_method(c, h, n, false); }},
+      {"interval", interval_method},
+      {"separate",
+       [](const io::Config&, const TaskHeads& h, int64_t n) {
+         return MethodBuild{std::make_shared<SeparateMethod>(h.task_spec(), n), nullptr};
+       }},
+  };
+  return factories;
+}
+
+// Data, target, method and learner; `e.config` is resolved.
+void build_models(ContinualExperiment& e) {
+  const auto& c = e.config;
+  const int64_t tasks = c.get_int("tasks");
+  const uint64_t seed = static_cast<uint64_t>(c.get_int("seed"));
+  torch::manual_seed(seed);
+  const auto& first = e.tasks[0];
+  auto built = target_from_config(c, first.image_shape, first.classes, tasks);
+  e.target = built.target;
+  const int64_t heads = c.get_string("target.heads") == "per_task" ? tasks : 1;
+  const auto factory = method_factories().find(c.get_string("method"));
+  HNET_CHECK_INPUT(
+      factory != method_factories().end(), "config key 'method': unknown method '",
+      c.get_string("method"), "'");
+  auto method = factory->second(c, TaskHeads(e.target->spec(), heads), tasks);
+  e.generator = method.generator;
+  e.learner = std::make_unique<ContinualLearner>(
+      e.target, method.method, tasks,
+      ContinualOptions()
+          .steps(c.get_int("optimizer.steps"))
+          .batch_size(c.get_int("optimizer.batch_size"))
+          .lr(c.get_float("optimizer.lr"))
+          .cosine_lr(c.get_string("optimizer.schedule") == "cosine")
+          .grad_clip(c.get_float("optimizer.grad_clip"))
+          .eval_batch_size(c.get_int("eval.batch_size"))
+          .input_shape(built.input_shape)
+          .seed(seed));
+}
+
+}  // namespace
+
+ContinualExperiment ContinualExperiment::build(const io::Config& c) {
+  ContinualExperiment e(c);
+  const std::string root = data_root(c);
+  const auto train = data::load_fashion_mnist(root, data::Split::kTrain);
+  const auto test = data::load_fashion_mnist(root, data::Split::kTest);
+  e.tasks = data::make_task_sequence(
+      train, test,
+      data::TaskSequenceOptions(
+          data::parse_sequence_kind(c.get_string("data.sequence")), c.get_int("tasks"))
+          .val_fraction(c.get_float("data.val_fraction"))
+          .train_limit(c.get_int("data.train_limit"))
+          .test_limit(c.get_int("data.test_limit"))
+          .seed(static_cast<uint64_t>(c.get_int("seed"))));
+  try {
+    build_models(e);
+  } catch (const c10::ValueError&) {
+    throw;
+  } catch (const c10::Error& err) {
+    // The values were each valid; together they describe a model that
+    // cannot be built (a rank above a layer's size, PHM terms that do not
+    // divide a width): still the configuration's fault.
+    HNET_CHECK_INPUT(false, "configuration: ", err.what_without_backtrace());
+  }
+  return e;
+}
+
+ContinualExperiment ContinualExperiment::from_checkpoint(
+    const std::string& path, int64_t* tasks_done) {
+  const auto file = io::load_safetensors(path);
+  auto meta = [&](const std::string& k) {
+    auto it = file.metadata.find(k);
+    HNET_CHECK_INPUT(
+        it != file.metadata.end(), "checkpoint ", path, ": metadata '", k,
+        "' is missing; is this an hnet training checkpoint?");
+    return it->second;
+  };
+  auto config =
+      io::Config::resolve_text(continual_config_schema(), meta("config"), path + " (config)", {});
+  ContinualExperiment e = build(config);
+  try {
+    e.learner->load_state(file);
+  } catch (const c10::Error& err) {
+    HNET_CHECK_INPUT(false, path, ": ", err.what_without_backtrace());
+  }
+  if (tasks_done) {
+    const std::string text = meta("tasks_done");
+    int64_t done = -1;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), done);
+    HNET_CHECK_INPUT(
+        ec == std::errc() && end == text.data() + text.size() && done >= 0 &&
+            done <= config.get_int("tasks"),
+        "checkpoint ", path, ": metadata 'tasks_done' must be in [0, ", config.get_int("tasks"),
+        "], got '", text, "'");
+    *tasks_done = done;
+  }
+  return e;
+}
+
+}  // namespace hnet

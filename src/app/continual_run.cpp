@@ -1,0 +1,167 @@
+// Running and resuming continual-learning experiments into a run folder (the
+// file contracts of DESIGN.md: outputs written to a temporary name and
+// renamed; a checkpoint after every task).
+
+#include "hnet/app/continual_run.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "continual_state.h"
+#include "hnet/app/config_keys.h"
+#include "hnet/app/progress.h"
+#include "hnet/app/run_folder.h"
+#include "hnet/errors.h"
+#include "hnet/io/atomic_file.h"
+#include "hnet/io/plot.h"
+
+namespace hnet {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+std::string fixed(double v, int digits) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+// One run (fresh or resumed) in progress.
+struct Run {
+  std::string dir;
+  ContinualExperiment experiment;
+  RunState state;
+  bool resumed = false;
+
+  std::string file(const char* name) const {
+    return (fs::path(dir) / name).string();
+  }
+};
+
+// Task t: train, evaluate every task seen, log, checkpoint.
+void learn_task(Run& run, int64_t t, std::ofstream& metrics, Progress& progress) {
+  auto& e = run.experiment;
+  const int64_t tasks = static_cast<int64_t>(e.tasks.size());
+  const int64_t log_every = e.config.get_int("log.every");
+  progress.start(
+      "task " + std::to_string(t + 1) + "/" + std::to_string(tasks),
+      e.config.get_int("optimizer.steps"));
+  e.learner->train_task(t, e.tasks[t].train, [&](const StepReport& r) {
+    progress.update(r.step, r.loss + r.reg);
+    if (r.step % log_every == 0) {
+      metrics
+          << json{{"task", r.task + 1}, {"step", r.step}, {"loss", r.loss}, {"reg", r.reg}}.dump()
+          << std::endl;  // whole lines, so `tail -f` and a killed run see them
+    }
+  });
+  run.state.train_steps += e.config.get_int("optimizer.steps");
+  const double val = e.learner->task_accuracy(t, e.tasks[t].val);
+  std::vector<double> row(tasks, std::nan(""));
+  for (int64_t j = 0; j <= t; ++j) row[j] = e.learner->task_accuracy(j, e.tasks[j].test);
+  run.state.acc.push_back(row);
+  metrics
+      << json{{"event", "eval"}, {"after_task", t + 1}, {"val_acc", val}, {"test_acc", std::vector<double>(row.begin(), row.begin() + t + 1)}}
+             .dump()
+      << std::endl;
+  progress.finish("val acc " + fixed(val, 4));
+  run.state.tasks_done = t + 1;
+  run.state.metrics_bytes = static_cast<int64_t>(fs::file_size(run.file("metrics.jsonl")));
+}
+
+void write_results(Run& run, const ContinualSummary& summary, std::ostream& log) {
+  io::write_file_atomic(run.file("summary.json"), summary.to_json() + "\n");
+  const auto& c = run.experiment.config;
+  if (!io::gnuplot_available()) {
+    log << "gnuplot not found: accuracy.png not written\n";
+    return;
+  }
+  io::plot_accuracy_matrix(
+      run.file("accuracy.png"), run.state.acc,
+      "test accuracy, " + c.get_string("method") + " (" + c.get_string("data.sequence") + ")");
+}
+
+// Trains the remaining tasks of `run`, checkpointing after each; the summary
+// once all are done.
+std::optional<ContinualSummary> continue_run(Run& run, const ContinualRunOptions& options) {
+  const auto start = Clock::now();
+  std::ostringstream discard;
+  std::ostream& log = options.log ? *options.log : discard;
+  auto& e = run.experiment;
+  // Leftovers of writes a killed run could not finish.
+  io::remove_stale_temporaries(run.dir);
+  set_thread_count(e.config.get_int("threads"));
+  e.learner->set_hooks(options.hooks);
+  // A fresh run owns the folder: lines of an earlier, killed attempt go.
+  auto metrics = open_metrics(run.file("metrics.jsonl"), run.resumed);
+  Progress progress(log, ProgressOptions().terminal(options.terminal));
+  const int64_t tasks = static_cast<int64_t>(e.tasks.size());
+  const double seconds_before = run.state.wall_seconds;
+  auto elapsed = [&] {
+    return seconds_before + std::chrono::duration<double>(Clock::now() - start).count();
+  };
+  const int64_t last = options.stop_after > 0 ? std::min(options.stop_after, tasks) : tasks;
+  for (int64_t t = run.state.tasks_done; t < last; ++t) {
+    learn_task(run, t, metrics, progress);
+    run.state.wall_seconds = elapsed();
+    save_checkpoint(run.file(kCheckpointFile), e, run.state);
+  }
+  if (run.state.tasks_done < tasks) return std::nullopt;  // stopped early: resumable
+  auto summary = summarize(e, run.state);
+  summary.wall_seconds = elapsed();
+  write_results(run, summary, log);
+  return summary;
+}
+
+Run fresh_run(const io::Config& config, const std::string& dir) {
+  check_new_run_folder(dir, kCheckpointFile);
+  // Everything is validated (config, data) before the folder is touched.
+  Run run{dir, ContinualExperiment::build(config), {}, false};
+  create_run_folder(dir);
+  io::write_file_atomic(run.file("config.yaml"), run.experiment.config.to_yaml());
+  return run;
+}
+
+}  // namespace
+
+std::optional<ContinualSummary> run_continual_experiment(
+    const io::Config& config, const std::string& dir, const ContinualRunOptions& options) {
+  Run run = fresh_run(config, dir);
+  return continue_run(run, options);
+}
+
+std::optional<ContinualSummary> resume_continual_experiment(
+    const std::string& dir, const ContinualRunOptions& options) {
+  HNET_CHECK_INPUT(!dir.empty(), "the run folder to resume must not be empty");
+  const fs::path ckpt = fs::path(dir) / kCheckpointFile;
+  const fs::path saved_config = fs::path(dir) / "config.yaml";
+  if (!fs::exists(ckpt)) {
+    HNET_CHECK_INPUT(
+        fs::exists(saved_config), "run folder ", dir, ": no ", kCheckpointFile,
+        " and no config.yaml in it (nothing to resume)");
+    // A run killed before its first checkpoint left only its config:
+    // resuming it means starting it again.
+    if (options.log)
+      *options.log << "no checkpoint yet in " << dir << ": starting again from its config.yaml\n";
+    Run run{
+        dir,
+        ContinualExperiment::build(
+            io::Config::resolve(continual_config_schema(), saved_config.string(), {})),
+        {},
+        false};
+    return continue_run(run, options);
+  }
+  int64_t done = 0;
+  Run run{dir, ContinualExperiment::from_checkpoint(ckpt.string(), &done), {}, true};
+  run.state =
+      load_run_state(ckpt.string(), done, static_cast<int64_t>(run.experiment.tasks.size()));
+  cut_file(run.file("metrics.jsonl"), run.state.metrics_bytes);
+  return continue_run(run, options);
+}
+
+}  // namespace hnet
