@@ -233,7 +233,7 @@ class Config {
   ///
   /// Example:
   ///   optimizer:
-  ///     lr: 0.0001
+  ///     lr: 1e-04  # the shortest form: 1e-4 is 1e-04, 1e-3 is 0.001
   ///   target:
   ///     hidden: [400, 400]
   std::string to_yaml() const;
