@@ -8,20 +8,17 @@
 
 namespace hnet {
 
-using io::ValueType;
-
-io::ConfigKey config_key(
-    std::string name, ValueType type, std::string default_value, std::string help,
-    c10::optional<double> min, bool min_exclusive, std::vector<std::string> choices) {
-  io::ConfigKey k;
-  k.name = std::move(name);
-  k.type = type;
-  k.default_value = std::move(default_value);
-  k.help = std::move(help);
-  k.min = min;
-  k.min_exclusive = min_exclusive;
-  k.choices = std::move(choices);
-  return k;
+void add_common_keys(io::ConfigSchema& s, int64_t default_threads) {
+  using io::ConfigKey;
+  s.add(ConfigKey::integer("seed", 1).min(0).help("random seed"));
+  s.add(ConfigKey::integer("threads", default_threads)
+            .min(0)
+            .help("LibTorch threads (0: all cores)"));
+  s.add(ConfigKey::text("data.root", "").help("folder of the Fashion-MNIST .gz files"));
+  s.add(ConfigKey::integer("data.train_limit", 0)
+            .min(0)
+            .help("first n training images only (0: all)"));
+  s.add(ConfigKey::integer("data.test_limit", 0).min(0).help("first n test images only (0: all)"));
 }
 
 std::string data_root(const io::Config& config) {

@@ -26,7 +26,6 @@ namespace hnet {
 namespace {
 
 namespace fs = std::filesystem;
-using io::ValueType;
 using json = nlohmann::json;
 
 std::string fixed(double v) {
@@ -231,69 +230,72 @@ void save_generator(const fs::path& dir, ImplicitGenerator& generator, const io:
 
 }  // namespace
 
+// One entry per key, so as long as the list of keys.
 io::ConfigSchema neumeta_config_schema() {
+  using io::ConfigKey;
   io::ConfigSchema s;
-  s.add({"method", ValueType::kString, "neumeta", "experiment", {}, false, {"neumeta"}});
-  s.add({"seed", ValueType::kInt, "1", "random seed", 0.0});
-  s.add({"threads", ValueType::kInt, "2", "LibTorch threads (0: all cores)", 0.0});
-  s.add({"data.root", ValueType::kString, "\"\"", "folder of the Fashion-MNIST .gz files"});
-  s.add({"data.train_limit", ValueType::kInt, "0", "first n training images only (0: all)", 0.0});
-  s.add({"data.test_limit", ValueType::kInt, "0", "first n test images only (0: all)", 0.0});
-  s.add(
-      {"data.val_size", ValueType::kInt, "0",
-       "last n training images held out of all training, for validation (0: none)", 0.0});
-  s.add(
-      {"widths.train", ValueType::kIntList, "[32, 64, 128, 256]",
-       "hidden widths the task loss samples; the largest is the reference's", 1.0});
-  s.add(
-      {"widths.eval", ValueType::kIntList, "[32, 48, 64, 96, 128, 192, 256]",
-       "hidden widths evaluated (within the trained range)", 1.0});
-  s.add({"mlp.steps", ValueType::kInt, "2000", "steps of the reference and each baseline", 1.0});
-  s.add({"mlp.batch_size", ValueType::kInt, "128", "batch size of the plain MLPs", 1.0});
-  s.add({"mlp.lr", ValueType::kFloat, "0.001", "Adam learning rate of the plain MLPs", 0.0, true});
-  s.add({"order.outgoing", ValueType::kBool, "true", "reorder by outgoing weights too"});
-  s.add({"generator.hidden", ValueType::kIntList, "[64, 64]", "widths of the coordinate MLP", 1.0});
-  s.add(
-      {"generator.octaves", ValueType::kInt, "8", "Fourier frequencies 1, 2, 4, ... (count)", 1.0});
-  s.add(
-      {"generator.width_octaves", ValueType::kInt, "0",
-       "Fourier frequencies 1, 2, 4, ... of the width coordinate (0: generator.octaves)", 0.0});
-  s.add(
-      {"generator.rank", ValueType::kInt, "0",
-       "0: one coordinate MLP per weight (additive); K: two towers, weight = <u(out), v(in)>",
-       0.0});
-  s.add({"generator.noise", ValueType::kFloat, "0.0005", "std of the coordinate noise", 0.0});
-  s.add(
-      {"generator.center_inputs", ValueType::kBool, "false",
-       "generate the first layer for mean-free inputs, the training images' mean folded into "
-       "its bias"});
-  s.add({"optimizer.lr", ValueType::kFloat, "0.001", "Adam learning rate (generator)", 0.0, true});
-  s.add({"optimizer.batch_size", ValueType::kInt, "128", "batch size (generator)", 1.0});
-  s.add({"optimizer.steps", ValueType::kInt, "800", "generator training steps", 1.0});
-  s.add(
-      {"optimizer.schedule",
-       ValueType::kString,
-       "cosine",
-       "learning rate over training",
-       {},
-       false,
-       {"constant", "cosine"}});
-  s.add(
-      {"implicit.warmup_steps", ValueType::kInt, "0", "fit-only steps before the joint ones", 0.0});
-  s.add({"implicit.widths_per_step", ValueType::kInt, "1", "widths in each step's task loss", 1.0});
-  s.add(
-      {"implicit.width_draws",
-       ValueType::kString,
-       "uniform",
-       "how a step's widths are drawn: uniform, or proportional to the width",
-       {},
-       false,
-       {"uniform", "proportional"}});
-  s.add(
-      {"implicit.fit_weight", ValueType::kFloat, "0.1", "weight of the fit to the reference", 0.0});
-  s.add({"implicit.fit_rows", ValueType::kInt, "32", "neurons per layer in each step's fit", 1.0});
-  s.add({"log.every", ValueType::kInt, "100", "steps between metric lines", 1.0});
-  s.add({"eval.batch_size", ValueType::kInt, "1000", "evaluation batch size", 1.0});
+  s.add(ConfigKey::text("method", "neumeta").choices({"neumeta"}).help("experiment"));
+  add_common_keys(s, 2);
+  s.add(ConfigKey::integer("data.val_size", 0)
+            .min(0)
+            .help("last n training images held out of all training, for validation (0: none)"));
+  s.add(ConfigKey::int_list("widths.train", {32, 64, 128, 256})
+            .min(1)
+            .help("hidden widths the task loss samples; the largest is the reference's"));
+  s.add(ConfigKey::int_list("widths.eval", {32, 48, 64, 96, 128, 192, 256})
+            .min(1)
+            .help("hidden widths evaluated (within the trained range)"));
+  s.add(ConfigKey::integer("mlp.steps", 2000)
+            .min(1)
+            .help("steps of the reference and each baseline"));
+  s.add(ConfigKey::integer("mlp.batch_size", 128).min(1).help("batch size of the plain MLPs"));
+  s.add(ConfigKey::real("mlp.lr", 0.001)
+            .greater_than(0)
+            .help("Adam learning rate of the plain MLPs"));
+  s.add(ConfigKey::boolean("order.outgoing", true).help("reorder by outgoing weights too"));
+  s.add(ConfigKey::int_list("generator.hidden", {64, 64})
+            .min(1)
+            .help("widths of the coordinate MLP"));
+  s.add(ConfigKey::integer("generator.octaves", 8)
+            .min(1)
+            .help("Fourier frequencies 1, 2, 4, ... (count)"));
+  s.add(ConfigKey::integer("generator.width_octaves", 0)
+            .min(0)
+            .help("Fourier frequencies 1, 2, 4, ... of the width coordinate (0: "
+                  "generator.octaves)"));
+  s.add(ConfigKey::integer("generator.rank", 0)
+            .min(0)
+            .help("0: one coordinate MLP per weight (additive); K: two towers, weight = "
+                  "<u(out), v(in)>"));
+  s.add(ConfigKey::real("generator.noise", 0.0005).min(0).help("std of the coordinate noise"));
+  s.add(ConfigKey::boolean("generator.center_inputs", false)
+            .help("generate the first layer for mean-free inputs, the training images' mean "
+                  "folded into its bias"));
+  s.add(ConfigKey::real("optimizer.lr", 0.001)
+            .greater_than(0)
+            .help("Adam learning rate (generator)"));
+  s.add(ConfigKey::integer("optimizer.batch_size", 128).min(1).help("batch size (generator)"));
+  s.add(ConfigKey::integer("optimizer.steps", 800).min(1).help("generator training steps"));
+  s.add(ConfigKey::text("optimizer.schedule", "cosine")
+            .choices({"constant", "cosine"})
+            .help("learning rate over training"));
+  s.add(ConfigKey::integer("implicit.warmup_steps", 0)
+            .min(0)
+            .help("fit-only steps before the joint ones"));
+  s.add(ConfigKey::integer("implicit.widths_per_step", 1)
+            .min(1)
+            .help("widths in each step's task loss"));
+  s.add(ConfigKey::text("implicit.width_draws", "uniform")
+            .choices({"uniform", "proportional"})
+            .help("how a step's widths are drawn: uniform, or proportional to the width"));
+  s.add(ConfigKey::real("implicit.fit_weight", 0.1)
+            .min(0)
+            .help("weight of the fit to the reference"));
+  s.add(ConfigKey::integer("implicit.fit_rows", 32)
+            .min(1)
+            .help("neurons per layer in each step's fit"));
+  s.add(ConfigKey::integer("log.every", 100).min(1).help("steps between metric lines"));
+  s.add(ConfigKey::integer("eval.batch_size", 1000).min(1).help("evaluation batch size"));
   return s;
 }
 

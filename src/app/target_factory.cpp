@@ -4,7 +4,6 @@
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/linear.h>
 
-#include "hnet/app/config_keys.h"
 #include "hnet/errors.h"
 #include "hnet/targets/conv_net.h"
 #include "hnet/targets/mlp.h"
@@ -46,30 +45,30 @@ std::shared_ptr<Target> module_target(const std::vector<int64_t>& sizes) {
 }  // namespace
 
 void add_target_keys(io::ConfigSchema& s) {
-  using io::ValueType;
-  s.add(config_key(
-      "target.kind", ValueType::kString, "mlp", "target network", c10::nullopt, false,
-      {"mlp", "convnet", "resnet", "module"}));
-  s.add(config_key(
-      "target.hidden", ValueType::kIntList, "[400, 400]",
-      "mlp, module: hidden widths of the target", 1.0));
-  s.add(config_key(
-      "target.activation", ValueType::kString, "relu", "mlp, convnet: activation", c10::nullopt,
-      false, {"relu", "leaky_relu", "tanh", "sigmoid", "elu"}));
-  s.add(config_key(
-      "target.phm", ValueType::kInt, "0",
-      "mlp, convnet: 0 dense layers; n: PHM layers with n Kronecker terms", 0.0));
-  s.add(config_key(
-      "target.channels", ValueType::kIntList, "[20, 50]",
-      "convnet: output channels of its two convolutions", 1.0));
-  s.add(config_key(
-      "target.fc_width", ValueType::kInt, "500", "convnet: width of its hidden dense layer", 1.0));
-  s.add(config_key("target.depth", ValueType::kInt, "20", "resnet: depth 6n + 2", 8.0));
-  s.add(config_key("target.width", ValueType::kInt, "16", "resnet: width of the first stage", 1.0));
-  s.add(config_key(
-      "target.norm", ValueType::kString, "none",
-      "convnet, resnet: batch norm (running statistics kept per task) or none", c10::nullopt, false,
-      {"none", "batch"}));
+  using io::ConfigKey;
+  s.add(ConfigKey::text("target.kind", "mlp")
+            .choices({"mlp", "convnet", "resnet", "module"})
+            .help("target network"));
+  s.add(ConfigKey::int_list("target.hidden", {400, 400})
+            .min(1)
+            .help("mlp, module: hidden widths of the target"));
+  s.add(ConfigKey::text("target.activation", "relu")
+            .choices({"relu", "leaky_relu", "tanh", "sigmoid", "elu"})
+            .help("mlp, convnet: activation"));
+  s.add(ConfigKey::integer("target.phm", 0)
+            .min(0)
+            .help("mlp, convnet: 0 dense layers; n: PHM layers with n Kronecker terms"));
+  s.add(ConfigKey::int_list("target.channels", {20, 50})
+            .min(1)
+            .help("convnet: output channels of its two convolutions"));
+  s.add(ConfigKey::integer("target.fc_width", 500)
+            .min(1)
+            .help("convnet: width of its hidden dense layer"));
+  s.add(ConfigKey::integer("target.depth", 20).min(8).help("resnet: depth 6n + 2"));
+  s.add(ConfigKey::integer("target.width", 16).min(1).help("resnet: width of the first stage"));
+  s.add(ConfigKey::text("target.norm", "none")
+            .choices({"none", "batch"})
+            .help("convnet, resnet: batch norm (running statistics kept per task) or none"));
 }
 
 TargetBuild target_from_config(

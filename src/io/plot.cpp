@@ -1,28 +1,19 @@
 #include "hnet/io/plot.h"
 
 #include <c10/util/Exception.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
 #include <locale>
 #include <sstream>
-#include <utility>
 
 #include "gnuplot.h"
 #include "hnet/io/atomic_file.h"
-
-extern char** environ;
+#include "subprocess.h"
 
 namespace hnet::io {
 namespace {
@@ -33,118 +24,6 @@ const std::vector<std::string> kGnuplotCommand = {"gnuplot", "--default-settings
 constexpr auto kTimeout = std::chrono::seconds(120);
 constexpr size_t kMaxStderrBytes = 1 << 16;
 const std::string kPngSignature("\x89PNG\r\n\x1a\n", 8);
-
-std::string errno_str(int err) {
-  return std::strerror(err);
-}
-
-std::string join(const std::vector<std::string>& words) {
-  std::string out;
-  for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
-  return out;
-}
-
-// Owns a POSIX file descriptor.
-struct Fd {
-  int fd = -1;
-  Fd() = default;
-  explicit Fd(int f) : fd(f) {}
-  Fd(Fd&& other) noexcept : fd(std::exchange(other.fd, -1)) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  Fd& operator=(Fd&&) = delete;
-  ~Fd() {
-    reset();
-  }
-  void reset() {
-    if (fd >= 0) ::close(fd);
-    fd = -1;
-  }
-};
-
-struct SpawnActions {
-  posix_spawn_file_actions_t actions;
-  SpawnActions() {
-    posix_spawn_file_actions_init(&actions);
-  }
-  SpawnActions(const SpawnActions&) = delete;
-  SpawnActions& operator=(const SpawnActions&) = delete;
-  ~SpawnActions() {
-    posix_spawn_file_actions_destroy(&actions);
-  }
-};
-
-struct ProcessResult {
-  int spawn_error = 0;  // errno-style code when the program could not start
-  bool timed_out = false;
-  int status = 0;  // as from waitpid
-  std::string out;
-  std::string err;
-};
-
-// Runs `args` (the program looked up on PATH, no shell) with standard input
-// read from `stdin_fd`, collecting standard output and standard error.
-ProcessResult run_process(const std::vector<std::string>& args, int stdin_fd) {
-  const std::string command = join(args);
-  int out_pipe[2], err_pipe[2];
-  TORCH_CHECK(
-      ::pipe2(out_pipe, O_CLOEXEC) == 0, "cannot create a pipe to run ", command, ": ",
-      errno_str(errno));
-  Fd out_read(out_pipe[0]), out_write(out_pipe[1]);
-  TORCH_CHECK(
-      ::pipe2(err_pipe, O_CLOEXEC) == 0, "cannot create a pipe to run ", command, ": ",
-      errno_str(errno));
-  Fd err_read(err_pipe[0]), err_write(err_pipe[1]);
-
-  // dup2 onto 0, 1 and 2 clears close-on-exec there; every other descriptor
-  // of ours is close-on-exec, so the child inherits nothing else.
-  SpawnActions spawn;
-  posix_spawn_file_actions_adddup2(&spawn.actions, stdin_fd, 0);
-  posix_spawn_file_actions_adddup2(&spawn.actions, out_write.fd, 1);
-  posix_spawn_file_actions_adddup2(&spawn.actions, err_write.fd, 2);
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-
-  ProcessResult result;
-  pid_t pid = -1;
-  result.spawn_error = ::posix_spawnp(&pid, argv[0], &spawn.actions, nullptr, argv.data(), environ);
-  if (result.spawn_error != 0) return result;
-  out_write.reset();
-  err_write.reset();
-
-  const auto deadline = std::chrono::steady_clock::now() + kTimeout;
-  while (out_read.fd >= 0 || err_read.fd >= 0) {
-    pollfd fds[2] = {{out_read.fd, POLLIN, 0}, {err_read.fd, POLLIN, 0}};
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      result.timed_out = true;
-      ::kill(pid, SIGKILL);
-      break;
-    }
-    int ready = ::poll(fds, 2, static_cast<int>(left.count()));
-    if (ready < 0 && errno == EINTR) continue;
-    TORCH_CHECK(ready >= 0, "cannot wait for ", command, ": ", errno_str(errno));
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      char chunk[1 << 16];
-      ssize_t n = ::read(fds[i].fd, chunk, sizeof(chunk));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        (i == 0 ? out_read : err_read).reset();
-      } else if (i == 0) {
-        result.out.append(chunk, static_cast<size_t>(n));
-      } else if (result.err.size() < kMaxStderrBytes) {
-        result.err.append(chunk, static_cast<size_t>(n));
-      }
-    }
-  }
-  while (::waitpid(pid, &result.status, 0) < 0) {
-    TORCH_CHECK(errno == EINTR, "cannot wait for ", command, ": ", errno_str(errno));
-  }
-  return result;
-}
 
 // gnuplot echoes the failing script line ("gnuplot> ...") and a caret before
 // its message ("line 12: invalid command"); the message is what helps.
@@ -249,32 +128,6 @@ std::string folder_of(const std::string& path) {
   return path.substr(0, slash);
 }
 
-// The script goes through a temporary file that is unlinked at once: the
-// child reads it as its standard input, and nothing is left behind even if we
-// crash. (A pipe would need SIGPIPE handling should gnuplot exit early.)
-Fd script_file(const std::string& script, const char* who) {
-  const char* tmp = std::getenv("TMPDIR");
-  std::string name = std::string(tmp && *tmp ? tmp : "/tmp") + "/hnet_plot_XXXXXX";
-  Fd file(::mkostemp(name.data(), O_CLOEXEC));
-  TORCH_CHECK(
-      file.fd >= 0, who, ": cannot create a temporary script file ", name, ": ", errno_str(errno));
-  ::unlink(name.c_str());
-  const char* data = script.data();
-  size_t left = script.size();
-  while (left > 0) {
-    ssize_t n = ::write(file.fd, data, left);
-    if (n < 0 && errno == EINTR) continue;
-    TORCH_CHECK(
-        n > 0, who, ": cannot write the temporary script file ", name, ": ",
-        errno_str(n < 0 ? errno : EIO));
-    data += n;
-    left -= static_cast<size_t>(n);
-  }
-  TORCH_CHECK(
-      ::lseek(file.fd, 0, SEEK_SET) == 0, who, ": cannot rewind ", name, ": ", errno_str(errno));
-  return file;
-}
-
 void check_arguments(const std::string& png_path, const std::vector<std::vector<double>>& acc) {
   TORCH_CHECK(!png_path.empty(), "plot_accuracy_matrix: png_path must not be empty");
   TORCH_CHECK(
@@ -314,7 +167,7 @@ void check_png_path(const std::string& png_path, const char* who) {
   struct stat info {};
   TORCH_CHECK(
       ::stat(folder.c_str(), &info) == 0, who, ": folder ", folder, " of png_path ", png_path,
-      " cannot be used: ", errno_str(errno));
+      " cannot be used: ", std::strerror(errno));
   TORCH_CHECK(
       S_ISDIR(info.st_mode), who, ": ", folder, " (folder of png_path ", png_path,
       ") is not a folder");
@@ -324,21 +177,20 @@ void check_png_path(const std::string& png_path, const char* who) {
 }
 
 void render_png(const std::string& png_path, const std::string& script, const char* who) {
-  Fd file = script_file(script, who);
-  const std::string command = join(kGnuplotCommand) + " (script on standard input)";
-  ProcessResult run = run_process(kGnuplotCommand, file.fd);
+  const std::string command = command_text(kGnuplotCommand) + " (script on standard input)";
+  const SubprocessResult run = run_subprocess(kGnuplotCommand, script, kTimeout, kMaxStderrBytes);
   TORCH_CHECK(
-      run.spawn_error == 0, who, ": cannot run ", command, ": ", errno_str(run.spawn_error),
+      run.spawn_error == 0, who, ": cannot run ", command, ": ", std::strerror(run.spawn_error),
       " (is gnuplot installed and on PATH?)");
   TORCH_CHECK(
       !run.timed_out, who, ": ", command, " did not finish within ", kTimeout.count(),
       " s and was killed");
   TORCH_CHECK(
-      !WIFSIGNALED(run.status), who, ": ", command, " was killed by signal ", WTERMSIG(run.status),
-      ": ", first_meaningful_line(run.err));
+      run.signal == 0, who, ": ", command, " was killed by signal ", run.signal, ": ",
+      first_meaningful_line(run.err));
   TORCH_CHECK(
-      WIFEXITED(run.status) && WEXITSTATUS(run.status) == 0, who, ": ", command,
-      " failed with exit status ", WEXITSTATUS(run.status), ": ", first_meaningful_line(run.err));
+      run.exit_status == 0, who, ": ", command, " failed with exit status ", run.exit_status, ": ",
+      first_meaningful_line(run.err));
   TORCH_CHECK(
       run.out.compare(0, kPngSignature.size(), kPngSignature) == 0, who, ": ", command,
       " exited with status 0 but wrote no PNG (", run.out.size(),
@@ -353,12 +205,10 @@ std::string quote(const std::string& text) {
 }  // namespace detail
 
 bool gnuplot_available() {
-  Fd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  if (null.fd < 0) return false;
   try {
-    ProcessResult run = run_process({"gnuplot", "--version"}, null.fd);
-    return run.spawn_error == 0 && !run.timed_out && WIFEXITED(run.status) &&
-           WEXITSTATUS(run.status) == 0;
+    const detail::SubprocessResult run =
+        detail::run_subprocess({"gnuplot", "--version"}, "", kTimeout, kMaxStderrBytes);
+    return run.spawn_error == 0 && !run.timed_out && run.signal == 0 && run.exit_status == 0;
   } catch (const c10::Error&) {
     return false;
   }

@@ -8,32 +8,15 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 
-#include "support/test_support.h"
+#include "config_test_support.h"
 
 namespace hnet::io {
 namespace {
 
 namespace fs = std::filesystem;
+using test::test_schema;
 using ::testing::HasSubstr;
-
-// EXPECT that the statement throws a c10::Error containing `substring`.
-#define EXPECT_ERROR(substring, ...) \
-  EXPECT_THAT(::hnet::test::error_message([&] { __VA_ARGS__; }), HasSubstr(substring))
-
-ConfigSchema test_schema() {
-  ConfigSchema s;
-  s.add({"seed", ValueType::kInt, "0", "random seed"});
-  s.add({"epochs", ValueType::kInt, "10", "passes over the data", 1.0});
-  s.add({"optimizer.lr", ValueType::kFloat, "1e-4", "Adam step size", 0.0, true});
-  s.add({"optimizer.weight_decay", ValueType::kFloat, "0", "L2 penalty", 0.0});
-  s.add({"data.split", ValueType::kString, "split", "", {}, false, {"split", "permuted"}});
-  s.add({"data.name", ValueType::kString, "fashion_mnist", "data set"});
-  s.add({"model.target.hidden", ValueType::kIntList, "[400, 400]", "widths", 1.0});
-  s.add({"model.generator.chunked", ValueType::kBool, "true", "chunk the output"});
-  return s;
-}
 
 Config from_text(const std::string& text, const std::vector<std::string>& overrides = {}) {
   return Config::resolve_text(test_schema(), text, "run.yaml", overrides);
@@ -59,67 +42,6 @@ class ConfigFileTest : public ::testing::Test {
   }
   fs::path dir_;
 };
-
-TEST(ConfigSchema, KeepsOrderAndKnowsSections) {
-  const ConfigSchema s = test_schema();
-  EXPECT_EQ(s.names().front(), "seed");
-  EXPECT_EQ(s.names().back(), "model.generator.chunked");
-  ASSERT_NE(s.find("optimizer.lr"), nullptr);
-  EXPECT_TRUE(s.find("optimizer.lr")->min_exclusive);
-  EXPECT_EQ(s.find("optimizer"), nullptr);
-  EXPECT_TRUE(s.is_section("optimizer"));
-  EXPECT_TRUE(s.is_section("model.generator"));
-  EXPECT_FALSE(s.is_section("seed"));
-  EXPECT_FALSE(s.is_section("model.generator.chunked"));
-}
-
-TEST(ConfigSchema, RejectsBadKeys) {
-  ConfigSchema s = test_schema();
-  EXPECT_ERROR(
-      "ConfigSchema: key 'seed' is already present", s.add({"seed", ValueType::kInt, "1"}));
-  for (const char* name : {"", "a..b", "1a", "a.", "a b", "x.null"}) {
-    EXPECT_ERROR(
-        std::string("key name '") + name + "' must be dot-separated names",
-        s.add({name, ValueType::kInt, "1"}));
-  }
-  EXPECT_ERROR(
-      "key 'optimizer' is already a section of other keys",
-      s.add({"optimizer", ValueType::kInt, "1"}));
-  EXPECT_ERROR(
-      "key 'seed.low' would make key 'seed' a section", s.add({"seed.low", ValueType::kInt, "1"}));
-  EXPECT_ERROR(
-      "key 'a.b.c.d.e.f.g.h.i' nests 9 levels deep",
-      s.add({"a.b.c.d.e.f.g.h.i", ValueType::kInt, "1"}));
-  EXPECT_ERROR(
-      "nests 9 levels deep (a list counts as one); the limit is 8",
-      s.add({"a.b.c.d.e.f.g.h", ValueType::kIntList, "[]"}));
-  EXPECT_NO_THROW(s.add({"a.b.c.d.e.f.g.h", ValueType::kInt, "1"}));
-  EXPECT_EQ(s.names().size(), test_schema().names().size() + 1);
-}
-
-TEST(ConfigSchema, RejectsBadRules) {
-  ConfigSchema s;
-  EXPECT_ERROR(
-      "key 'name' of type string has lower bound 0; bounds must be finite",
-      s.add({"name", ValueType::kString, "x", "", 0.0}));
-  EXPECT_ERROR(
-      "key 'lr' of type float has lower bound inf",
-      s.add({"lr", ValueType::kFloat, "1", "", INFINITY}));
-  EXPECT_ERROR(
-      "key 'n' of type int has choices; only string keys can",
-      s.add({"n", ValueType::kInt, "1", "", {}, false, {"1"}}));
-  EXPECT_ERROR(
-      "help of key 'n' must be one line, got 'two\nlines'",
-      s.add({"n", ValueType::kInt, "1", "two\nlines"}));
-  EXPECT_ERROR(
-      "ConfigSchema: default of 'n': config key 'n' must be an integer, got '1.5'",
-      s.add({"n", ValueType::kInt, "1.5"}));
-  EXPECT_ERROR("config key 'n' must be >= 1, got 0", s.add({"n", ValueType::kInt, "0", "", 1.0}));
-  EXPECT_ERROR(
-      "config key 's' must be one of a, b; got 'c'",
-      s.add({"s", ValueType::kString, "c", "", {}, false, {"a", "b"}}));
-  EXPECT_TRUE(s.names().empty());
-}
 
 TEST(Config, DefaultsOnly) {
   for (const char* text : {"", "# nothing set\n", "---\n", "~"}) {
@@ -215,9 +137,9 @@ std::string quoted(const std::string& text) {
 
 TEST(Config, ToYamlRoundTrips) {
   ConfigSchema schema = test_schema();
-  schema.add({"other.ratio", ValueType::kFloat, "0.5"});
-  schema.add({"interleaved", ValueType::kInt, "1"});
-  schema.add({"optimizer.momentum", ValueType::kFloat, "0.9"});  // joins its section
+  schema.add(ConfigKey::real("other.ratio", 0.5));
+  schema.add(ConfigKey::integer("interleaved", 1));
+  schema.add(ConfigKey::real("optimizer.momentum", 0.9));  // joins its section
   for (const char* name :
        {"plain_name", "true", "No", "3", "1e5", "", " padded ", "a: b", "#x", "-", "[x]",
         "quote \" back \\", "line\nbreak\x01\x07", "caf\xc3\xa9", "~", "null"}) {
@@ -245,87 +167,88 @@ TEST(Config, ToYamlRoundTrips) {
 
 TEST_F(ConfigFileTest, RejectsUnreadableFiles) {
   const std::string missing = (dir_ / "missing.yaml").string();
-  EXPECT_ERROR(missing + ": cannot open", Config::resolve(test_schema(), missing, {}));
-  EXPECT_ERROR(
+  EXPECT_INPUT_ERROR(missing + ": cannot open", Config::resolve(test_schema(), missing, {}));
+  EXPECT_INPUT_ERROR(
       dir_.string() + ": not a regular file", Config::resolve(test_schema(), dir_.string(), {}));
   const std::string big = write("big.yaml", "# " + std::string(1 << 20, 'x') + "\n");
-  EXPECT_ERROR(
+  EXPECT_INPUT_ERROR(
       big + ": file is 1048579 bytes, more than the limit of 1048576 bytes",
       Config::resolve(test_schema(), big, {}));
-  EXPECT_ERROR(
+  EXPECT_INPUT_ERROR(
       "run.yaml: text is 1048577 bytes, more than the limit of 1048576 bytes",
       from_text(std::string((1 << 20) + 1, ' ')));
 }
 
 TEST_F(ConfigFileTest, RejectsMalformedYaml) {
   const std::string path = write("bad.yaml", "seed: 1\nmodel.target.hidden: [1, 2\n");
-  EXPECT_ERROR(
+  EXPECT_INPUT_ERROR(
       path + ": invalid YAML at line 3, column 1: end of sequence flow not found",
       Config::resolve(test_schema(), path, {}));
-  EXPECT_ERROR(
+  EXPECT_INPUT_ERROR(
       "run.yaml: holds more than one YAML document (a '---' line, or a ',', ']' or '}' outside "
       "any list or map); expected one",
       from_text("seed: 1\n---\nseed: 2\n"));
-  EXPECT_ERROR(
+  EXPECT_INPUT_ERROR(
       "run.yaml: top level must be a map of config keys, got a list at line 1",
       from_text("- seed\n"));
-  EXPECT_ERROR("run.yaml: top level must be a map of config keys, got 'seed'", from_text("seed"));
-  EXPECT_ERROR(
+  EXPECT_INPUT_ERROR(
+      "run.yaml: top level must be a map of config keys, got 'seed'", from_text("seed"));
+  EXPECT_INPUT_ERROR(
       "run.yaml: keys must be names, got a list at line 1, column 1", from_text("[seed]: 1"));
 }
 
 TEST(Config, RejectsDeepNesting) {
-  EXPECT_ERROR(
+  EXPECT_INPUT_ERROR(
       "run.yaml: nesting deeper than 8 levels at line 9, column 9",
       from_text("a:\n b:\n  c:\n   d:\n    e:\n     f:\n      g:\n       h:\n        i: 1\n"));
   // Hostile inputs stop at the first level too deep, before any recursion.
   for (const std::string& text :
        {std::string(10000, '['), std::string(10000, '{'), "x: " + std::string(100000, '[')}) {
-    EXPECT_ERROR("run.yaml: nesting deeper than 8 levels", from_text(text));
+    EXPECT_INPUT_ERROR("run.yaml: nesting deeper than 8 levels", from_text(text));
   }
   std::string dashes;
   for (int i = 0; i < 100000; ++i) dashes += "- ";
-  EXPECT_ERROR("nesting deeper than 8 levels", from_text(dashes + "x"));
+  EXPECT_INPUT_ERROR("nesting deeper than 8 levels", from_text(dashes + "x"));
   // The key's own segments count: 3 + 6 lists > 8.
-  EXPECT_ERROR(
+  EXPECT_INPUT_ERROR(
       "override 'model.target.hidden=[[[[[[1]]]]]]': nesting deeper than 8 levels",
       from_text("", {"model.target.hidden=[[[[[[1]]]]]]"}));
 }
 
 TEST(Config, RejectsUnknownKeys) {
-  EXPECT_ERROR(
+  EXPECT_INPUT_ERROR(
       "run.yaml: unknown key 'optimizer.lrr' (did you mean 'optimizer.lr'?) at line 3, "
       "column 3",
       from_text("seed: 1\noptimizer:\n  lrr: 0.1\n"));
-  EXPECT_ERROR(
+  EXPECT_INPUT_ERROR(
       "run.yaml: unknown key 'optimzer' (did you mean 'optimizer'?)",
       from_text("optimzer: {lr: 0.1}"));
-  EXPECT_ERROR(
+  EXPECT_INPUT_ERROR(
       "override 'optimizer.lrr=1': unknown key 'optimizer.lrr' (did you mean "
       "'optimizer.lr'?)",
       from_text("", {"optimizer.lrr=1"}));
-  EXPECT_ERROR(
+  EXPECT_INPUT_ERROR(
       "override 'optimizer={lrr: 1}': unknown key 'optimizer.lrr'",
       from_text("", {"optimizer={lrr: 1}"}));
 }
 
 TEST(Config, RejectsMapsAndScalarsInTheWrongPlace) {
-  EXPECT_ERROR(
+  EXPECT_INPUT_ERROR(
       "run.yaml: 'optimizer' is a section of keys (optimizer.lr, "
       "optimizer.weight_decay) and must be a map, got '3' at line 1, column 12",
       from_text("optimizer: 3\n"));
-  EXPECT_ERROR(
+  EXPECT_INPUT_ERROR(
       "override 'model=[1]': 'model' is a section of keys (model.target.hidden, "
       "model.generator.chunked) and must be a map, got a list",
       from_text("", {"model=[1]"}));
-  EXPECT_ERROR(
+  EXPECT_INPUT_ERROR(
       "config key 'optimizer.lr' must be a finite number, got a map at line 2",
       from_text("optimizer:\n  lr: {a: 1}\n"));
-  EXPECT_ERROR("config key 'seed' must be an integer, got a list", from_text("seed: [1]\n"));
-  EXPECT_ERROR(
+  EXPECT_INPUT_ERROR("config key 'seed' must be an integer, got a list", from_text("seed: [1]\n"));
+  EXPECT_INPUT_ERROR(
       "config key 'model.target.hidden' must be a list of integers, got '3'",
       from_text("model: {target: {hidden: 3}}\n"));
-  EXPECT_ERROR(
+  EXPECT_INPUT_ERROR(
       "config key 'data.name' must be a string, got a list", from_text("data: {name: [a]}\n"));
 }
 
@@ -361,55 +284,87 @@ TEST(Config, RejectsValuesOfTheWrongType) {
        "config key 'model.target.hidden[0]' must be an integer, got a list"},
   };
   for (const auto& [text, message] : cases) {
-    EXPECT_ERROR("run.yaml: " + message, from_text(text)) << text;
+    EXPECT_INPUT_ERROR("run.yaml: " + message, from_text(text)) << text;
   }
 }
 
 TEST(Config, RejectsValuesOutOfBounds) {
-  EXPECT_ERROR(
+  EXPECT_INPUT_ERROR(
       "run.yaml: config key 'optimizer.lr' must be > 0, got -0.1 at line 1, column 17 "
       "(help: Adam step size)",
       from_text("optimizer: {lr: -0.1}"));
-  EXPECT_ERROR(
+  EXPECT_INPUT_ERROR(
       "override 'optimizer.lr=0': config key 'optimizer.lr' must be > 0, got 0 (help",
       from_text("", {"optimizer.lr=0"}));
-  EXPECT_ERROR(
+  EXPECT_INPUT_ERROR(
       "config key 'optimizer.weight_decay' must be >= 0, got -1e-3",
       from_text("optimizer.weight_decay: -1e-3"));
   EXPECT_NO_THROW(from_text("optimizer.weight_decay: 0\nepochs: 1"));
-  EXPECT_ERROR("'epochs' must be >= 1, got 0", from_text("epochs: 0"));
-  EXPECT_ERROR(
+  EXPECT_INPUT_ERROR("'epochs' must be >= 1, got 0", from_text("epochs: 0"));
+  EXPECT_INPUT_ERROR(
       "config key 'model.target.hidden[1]' must be >= 1, got -2 (help: widths)",
       from_text("", {"model.target.hidden=[400, -2]"}));
 }
 
+TEST(Config, RejectsValuesAboveMax) {
+  ConfigSchema s;
+  s.add(ConfigKey::real("data.val_fraction", 0.1).min(0).max(0.5).help("held-out fraction"));
+  s.add(ConfigKey::integer("n", 3).min(1).max(8));
+  s.add(ConfigKey::int_list("widths", {1}).min(1).max(4).help("widths"));
+  auto resolve = [&](const std::string& text, const std::vector<std::string>& overrides) {
+    return Config::resolve_text(s, text, "run.yaml", overrides);
+  };
+  EXPECT_INPUT_ERROR(
+      "run.yaml: config key 'data.val_fraction' must be <= 0.5, got 0.7 at line 1, column 20 "
+      "(help: held-out fraction)",
+      resolve("data.val_fraction: 0.7", {}));
+  EXPECT_INPUT_ERROR(
+      "override 'data.val_fraction=0.50000000000000011': config key 'data.val_fraction' must "
+      "be <= 0.5, got 0.50000000000000011",
+      resolve("", {"data.val_fraction=0.50000000000000011"}));
+  EXPECT_INPUT_ERROR(
+      "override 'data.val_fraction=-0.1': config key 'data.val_fraction' must be >= 0, got -0.1",
+      resolve("", {"data.val_fraction=-0.1"}));
+  EXPECT_INPUT_ERROR("override 'n=9': config key 'n' must be <= 8, got 9", resolve("", {"n=9"}));
+  EXPECT_INPUT_ERROR(
+      "run.yaml: config key 'widths[1]' must be <= 4, got 5 at line 1, column 13 (help: widths)",
+      resolve("widths: [2, 5]", {}));
+  // The bounds themselves are allowed.
+  const Config c = resolve("data.val_fraction: 0.5\nn: 8\n", {"widths=[1, 4]"});
+  EXPECT_EQ(c.get_float("data.val_fraction"), 0.5);
+  EXPECT_EQ(c.get_int("n"), 8);
+  EXPECT_EQ(c.get_int_list("widths"), (std::vector<int64_t>{1, 4}));
+  EXPECT_EQ(resolve("", {"data.val_fraction=0", "n=1"}).get_float("data.val_fraction"), 0.0);
+}
+
 TEST(Config, RejectsMalformedOverrides) {
   for (const char* text : {"foo", "=1", ""}) {
-    EXPECT_ERROR(
+    EXPECT_INPUT_ERROR(
         std::string("override '") + text + "' must look like key=value", from_text("", {text}));
   }
-  EXPECT_ERROR("override 'seed=[1,': invalid YAML at line 1, column", from_text("", {"seed=[1,"}));
-  EXPECT_ERROR(
+  EXPECT_INPUT_ERROR(
+      "override 'seed=[1,': invalid YAML at line 1, column", from_text("", {"seed=[1,"}));
+  EXPECT_INPUT_ERROR(
       "override 'seed=': config key 'seed' must be an integer, got no value",
       from_text("", {"seed="}));
-  EXPECT_ERROR("holds more than one YAML document", from_text("", {"seed=1\n---\n2"}));
+  EXPECT_INPUT_ERROR("holds more than one YAML document", from_text("", {"seed=1\n---\n2"}));
   EXPECT_EQ(from_text("", {"data.name=a=b"}).get_string("data.name"), "a=b");
 }
 
 TEST(Config, RejectsDuplicateKeys) {
-  EXPECT_ERROR(
+  EXPECT_INPUT_ERROR(
       "run.yaml: duplicate key 'seed' at line 3, column 1",
       from_text("seed: 1\nepochs: 2\nseed: 2\n"));
-  EXPECT_ERROR(
+  EXPECT_INPUT_ERROR(
       "run.yaml: duplicate key 'optimizer.lr' at line 3, column 3",
       from_text("optimizer:\n  lr: 1\n  lr: 2\n"));
-  EXPECT_ERROR(
+  EXPECT_INPUT_ERROR(
       "run.yaml: duplicate key 'optimizer' at line 2, column 1",
       from_text("optimizer: {lr: 1}\noptimizer: {weight_decay: 2}\n"));
-  EXPECT_ERROR(
+  EXPECT_INPUT_ERROR(
       "run.yaml: duplicate key 'optimizer.lr' at line 2, column 1",
       from_text("optimizer: {lr: 1}\noptimizer.lr: 2\n"));
-  EXPECT_ERROR(
+  EXPECT_INPUT_ERROR(
       "override 'data={name: a, name: b}': duplicate key 'data.name'",
       from_text("", {"data={name: a, name: b}"}));
 }
@@ -422,26 +377,26 @@ TEST(Config, RejectsHostileYaml) {
     for (int i = 0; i < 9; ++i) laughs += std::string(i ? ", *" : "*") + static_cast<char>(c - 1);
     laughs += "]";
   }
-  EXPECT_ERROR(
+  EXPECT_INPUT_ERROR(
       "config key 'model.target.hidden[0]' must be an integer, got a list",
       from_text(laughs + "]"));
-  EXPECT_ERROR("run.yaml: invalid YAML", from_text("seed: *nowhere\n"));
+  EXPECT_INPUT_ERROR("run.yaml: invalid YAML", from_text("seed: *nowhere\n"));
   // Found by fuzz/fuzz_config: yaml-cpp 0.7 loops forever on a top-level
   // scalar followed by ',' unless the reader stops counting documents.
-  EXPECT_ERROR("run.yaml: holds more than one YAML document", from_text("\"a\","));
-  EXPECT_ERROR("holds more than one YAML document", from_text("", {"data.name=\"a b\","}));
-  EXPECT_ERROR("run.yaml: invalid YAML", from_text("optimizer:\n\tlr: 1\n"));  // tab indent
-  EXPECT_ERROR("run.yaml: unknown key '<<'", from_text("<<: {seed: 1}\n"));    // no merge keys
-  EXPECT_ERROR(
+  EXPECT_INPUT_ERROR("run.yaml: holds more than one YAML document", from_text("\"a\","));
+  EXPECT_INPUT_ERROR("holds more than one YAML document", from_text("", {"data.name=\"a b\","}));
+  EXPECT_INPUT_ERROR("run.yaml: invalid YAML", from_text("optimizer:\n\tlr: 1\n"));  // tab indent
+  EXPECT_INPUT_ERROR("run.yaml: unknown key '<<'", from_text("<<: {seed: 1}\n"));  // no merge keys
+  EXPECT_INPUT_ERROR(
       "config key 'seed' must be an integer, got '1' tagged tag:yaml.org,2002:python/object",
       from_text("seed: !!python/object 1\n"));
-  EXPECT_ERROR("run.yaml:", from_text(std::string("seed: 1\0\xff\xfe", 11)));
-  EXPECT_ERROR("run.yaml: keys must be names, got a map", from_text("{a: 1}: 2\n"));
+  EXPECT_INPUT_ERROR("run.yaml:", from_text(std::string("seed: 1\0\xff\xfe", 11)));
+  EXPECT_INPUT_ERROR("run.yaml: keys must be names, got a map", from_text("{a: 1}: 2\n"));
   // A one-megabyte key: YAML's simple keys end at 1024 characters; as an
   // override it is rejected quickly (the suggestion compares its start only).
   const std::string long_key(1000000, 'x');
-  EXPECT_ERROR("run.yaml: invalid YAML at line 1", from_text(long_key + ": 1\n"));
-  EXPECT_ERROR("unknown key 'xxxx", from_text("", {long_key + "=1"}));
+  EXPECT_INPUT_ERROR("run.yaml: invalid YAML at line 1", from_text(long_key + ": 1\n"));
+  EXPECT_INPUT_ERROR("unknown key 'xxxx", from_text("", {long_key + "=1"}));
 }
 
 TEST(Config, RejectsBadNumbersWhereBoundsApply) {
@@ -467,21 +422,43 @@ TEST(Config, RejectsBadNumbersWhereBoundsApply) {
   };
   for (const auto& [override_text, message] : cases) {
     SCOPED_TRACE(override_text);
-    EXPECT_ERROR("override '" + override_text + "': " + message, from_text("", {override_text}));
+    EXPECT_INPUT_ERROR(
+        "override '" + override_text + "': " + message, from_text("", {override_text}));
   }
+}
+
+TEST_F(ConfigFileTest, BadInputIsAValueError) {
+  const std::string missing = (dir_ / "missing.yaml").string();
+  EXPECT_THROW(Config::resolve(test_schema(), missing, {}), c10::ValueError);
+  EXPECT_THROW(Config::resolve(test_schema(), dir_.string(), {}), c10::ValueError);
+  EXPECT_THROW(from_text("seed: [1\n"), c10::ValueError);            // bad YAML
+  EXPECT_THROW(from_text("sed: 1\n"), c10::ValueError);              // unknown key
+  EXPECT_THROW(from_text("seed: 1.5\n"), c10::ValueError);           // bad type
+  EXPECT_THROW(from_text("epochs: 0\n"), c10::ValueError);           // below min
+  EXPECT_THROW(from_text("data.split: splt\n"), c10::ValueError);    // not in choices
+  EXPECT_THROW(from_text("seed: 1\nseed: 2\n"), c10::ValueError);    // duplicate
+  EXPECT_THROW(from_text("", {"seed"}), c10::ValueError);            // bad override
+  EXPECT_THROW(from_text("", {"sed=1"}), c10::ValueError);           // unknown override key
+  EXPECT_THROW(from_text("", {"optimizer.lr=0"}), c10::ValueError);  // override out of bounds
+  ConfigSchema s;
+  s.add(ConfigKey::real("f", 0.1).max(0.5));
+  EXPECT_THROW(Config::resolve_text(s, "f: 1", "x", {}), c10::ValueError);  // above max
+  // Mistakes in code are plain c10::Errors, not bad input.
+  EXPECT_CODE_ERROR("default of 'g'", s.add(ConfigKey::real("g", 0.7).max(0.5)));
+  EXPECT_CODE_ERROR("has type int, not float", from_text("").get_float("seed"));
 }
 
 TEST(Config, GettersCheckNameAndType) {
   const Config c = from_text("");
-  EXPECT_ERROR(
+  EXPECT_CODE_ERROR(
       "Config::get_int: no key 'sed' in the schema (did you mean 'seed'?)", c.get_int("sed"));
-  EXPECT_ERROR("Config::get_float: key 'seed' has type int, not float", c.get_float("seed"));
-  EXPECT_ERROR(
+  EXPECT_CODE_ERROR("Config::get_float: key 'seed' has type int, not float", c.get_float("seed"));
+  EXPECT_CODE_ERROR(
       "Config::get_int: key 'optimizer.lr' has type float, not int", c.get_int("optimizer.lr"));
-  EXPECT_ERROR("Config::get_string: key 'seed' has type int", c.get_string("seed"));
-  EXPECT_ERROR(
+  EXPECT_CODE_ERROR("Config::get_string: key 'seed' has type int", c.get_string("seed"));
+  EXPECT_CODE_ERROR(
       "Config::get_bool: key 'data.name' has type string, not bool", c.get_bool("data.name"));
-  EXPECT_ERROR(
+  EXPECT_CODE_ERROR(
       "Config::get_int_list: key 'seed' has type int, not int list", c.get_int_list("seed"));
 }
 

@@ -9,6 +9,8 @@
 
 #include "hnet/data/fashion_mnist.h"
 #include "hnet/io/safetensors.h"
+#include "hnet/learn/experiment.h"
+#include "hnet/learn/neumeta_experiment.h"
 #include "support/test_support.h"
 
 namespace hnet {
@@ -61,6 +63,21 @@ TEST(Cli, MissingFilesAreNamed) {
   EXPECT_EQ(r.status, 2);
   EXPECT_THAT(r.err, ::testing::HasSubstr("/nonexistent/fmnist"));
   EXPECT_EQ(lines(r.err), 1);
+}
+
+TEST(Cli, ListKeysPrintsTheSchemaWithoutAConfig) {
+  auto r = run_cli("train --list-keys");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, continual_config_schema().describe());
+  EXPECT_THAT(
+      r.out, ::testing::ContainsRegex("\ndata\\.val_fraction +float +0\\.1 +in \\[0, 0\\.5\\]"));
+  EXPECT_EQ(lines(r.out), static_cast<int>(continual_config_schema().keys().size()));
+  r = run_cli("neumeta --list-keys");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, neumeta_config_schema().describe());
+  r = run_cli("neumeta");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_THAT(r.err, ::testing::HasSubstr("neumeta: a CONFIG file is required"));
 }
 
 TEST(Cli, InspectListsTensors) {

@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "hnet/app/neumeta_run.h"
 #include "hnet/app/progress.h"
+#include "hnet/errors.h"
 
 namespace hnet::cli {
 namespace {
@@ -14,9 +15,15 @@ struct NeumetaArgs {
   std::string config;
   std::vector<std::string> overrides;
   std::string out;
+  bool list_keys = false;
 };
 
 void run_neumeta(const NeumetaArgs& args) {
+  if (args.list_keys) {
+    std::cout << neumeta_config_schema().describe();
+    return;
+  }
+  HNET_CHECK_INPUT(!args.config.empty(), "neumeta: a CONFIG file is required");
   auto config = io::Config::resolve(neumeta_config_schema(), args.config, args.overrides);
   NeumetaRunOptions options;
   options.log = &std::cout;
@@ -42,10 +49,10 @@ void add_neumeta_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "neumeta", "Neural Metamorphosis: one implicit generator for MLPs of every width");
   auto args = std::make_shared<NeumetaArgs>();
-  cmd->add_option("config", args->config, "YAML config (see configs/neumeta_fmnist.yaml)")
-      ->required();
+  cmd->add_option("config", args->config, "YAML config (see configs/neumeta_fmnist.yaml)");
   cmd->add_option("overrides", args->overrides, "key=value overrides, e.g. optimizer.steps=500");
   cmd->add_option("--out", args->out, "output folder (default runs/<config>-<time>)");
+  cmd->add_flag("--list-keys", args->list_keys, "print every config key and its rule, then exit");
   cmd->callback([args] { run_neumeta(*args); });
 }
 

@@ -18,6 +18,7 @@ struct TrainArgs {
   std::vector<std::string> overrides;
   std::string out;
   std::string resume;
+  bool list_keys = false;
 };
 
 }  // namespace
@@ -36,6 +37,10 @@ void print_summary(const ContinualSummary& s) {
 namespace {
 
 void run_train(const TrainArgs& args, const std::shared_ptr<StepHooks>& hooks) {
+  if (args.list_keys) {
+    std::cout << continual_config_schema().describe();
+    return;
+  }
   ContinualRunOptions options;
   options.log = &std::cout;
   options.terminal = Progress::stdout_is_terminal();
@@ -73,6 +78,7 @@ void add_train_command(CLI::App& app, std::shared_ptr<StepHooks> hooks) {
   cmd->add_option("overrides", args->overrides, "key=value overrides, e.g. optimizer.lr=1e-3");
   cmd->add_option("--out", args->out, "output folder (default runs/<config>-<time>)");
   cmd->add_option("--resume", args->resume, "continue the run in this folder from its checkpoint");
+  cmd->add_flag("--list-keys", args->list_keys, "print every config key and its rule, then exit");
   cmd->callback([args, hooks] { run_train(*args, hooks); });
 }
 

@@ -2,21 +2,16 @@
 /// \file
 /// Small helpers shared by the experiments' configuration schemas.
 
-#include <c10/util/Optional.h>
-
 #include <string>
-#include <vector>
 
 #include "hnet/io/config.h"
 
 namespace hnet {
 
-/// A schema key: name, type, default (YAML text), help, optional lower bound
-/// (exclusive when `min_exclusive`) and string choices.
-io::ConfigKey config_key(
-    std::string name, io::ValueType type, std::string default_value, std::string help,
-    c10::optional<double> min = c10::nullopt, bool min_exclusive = false,
-    std::vector<std::string> choices = {});
+/// The keys every experiment reads, in this order: seed, threads (default
+/// `default_threads`; 0 means every core), data.root, data.train_limit,
+/// data.test_limit.
+void add_common_keys(io::ConfigSchema& schema, int64_t default_threads);
 
 /// `data.root` of `config`, or the default data folder when it is empty
 /// (HNET_DATA, then Debian's dataset-fashion-mnist).

@@ -8,13 +8,16 @@
 ///   1. the schema's defaults,
 ///   2. a YAML file (nested maps, flattened to dotted names), and
 ///   3. command-line overrides `a.b=value`, each value parsed as YAML,
-/// where every key and value is checked against the schema. Each error is a
-/// `c10::Error` whose message starts with its source (the file path or
+/// where every key and value is checked against the schema. Each error in the
+/// file or an override is a `c10::ValueError` (bad input, see hnet/errors.h)
+/// whose message starts with its source (the file path or
 /// `override '<text>'`), names the key and the bad value, and states the rule.
+/// Mistakes in a schema itself, or a getter called with the wrong type, are
+/// programming errors: plain `c10::Error`.
 ///
 /// Example:
 ///   ConfigSchema schema;
-///   schema.add({"optimizer.lr", ValueType::kFloat, "1e-4", "Adam step size", 0.0, true});
+///   schema.add(ConfigKey::real("optimizer.lr", 1e-4).greater_than(0).help("Adam step size"));
 ///   Config cfg = Config::resolve(schema, "run.yaml", {"optimizer.lr=3e-4"});
 ///   double lr = cfg.get_float("optimizer.lr");  // 3e-4
 
@@ -25,7 +28,6 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
-#include <variant>
 #include <vector>
 
 namespace hnet::io {
@@ -39,24 +41,93 @@ namespace hnet::io {
 /// Quoted scalars are text: `"3"` is not an integer.
 enum class ValueType { kInt, kFloat, kString, kBool, kIntList };
 
-/// One key of a schema.
-struct ConfigKey {
-  /// Dotted path, e.g. "optimizer.lr": 1 to 8 segments of letters, digits, '_'
-  /// and '-', each starting with a letter or '_' and none named "null".
-  std::string name;
-  ValueType type;
-  /// YAML text of the default: "1e-4", "[400, 400]", "split", "true". It must
-  /// itself satisfy every rule below.
-  std::string default_value{};
+/// One key of a schema: a dotted name, a type and a typed default, made by
+/// the factory of its type, then rules and help added by chained setters.
+///
+/// The name is 1 to 8 segments of letters, digits, '_' and '-', each starting
+/// with a letter or '_' and none named "null" ("optimizer.lr").
+/// Rules: numbers (for an int list, each element) may have a lower bound,
+/// inclusive (`min`) or exclusive (`greater_than`), and an inclusive upper
+/// bound (`max`); text may be limited to `choices`. `ConfigSchema::add`
+/// checks that each rule fits the type and that the default satisfies it.
+///
+/// Example:
+///   ConfigKey::integer("seed", 1).min(0).help("random seed")
+///   ConfigKey::real("optimizer.lr", 1e-3).greater_than(0).help("Adam learning rate")
+///   ConfigKey::real("data.val_fraction", 0.1).min(0).max(0.5).help("held-out fraction")
+///   ConfigKey::text("method", "hypercl").choices({"hypercl", "interval"})
+///   ConfigKey::int_list("target.hidden", {400, 400}).min(1).help("hidden widths")
+///   ConfigKey::boolean("order.outgoing", true)
+class ConfigKey {
+ public:
+  /// A kInt key; `value` is its default.
+  static ConfigKey integer(std::string name, int64_t value);
+  /// A kFloat key; `value` is its default.
+  static ConfigKey real(std::string name, double value);
+  /// A kString key; `value` is its default.
+  static ConfigKey text(std::string name, std::string value);
+  /// A kBool key; `value` is its default.
+  static ConfigKey boolean(std::string name, bool value);
+  /// Not a bool: a string literal would silently become `true`.
+  static ConfigKey boolean(std::string name, const char* value) = delete;
+  /// A kIntList key; `value` is its default.
+  static ConfigKey int_list(std::string name, std::vector<int64_t> value);
+
+  /// Values (each element of a list) must be >= `bound`.
+  ConfigKey& min(double bound);
+  /// Values (each element of a list) must be > `bound`.
+  ConfigKey& greater_than(double bound);
+  /// Values (each element of a list) must be <= `bound`.
+  ConfigKey& max(double bound);
+  /// Text values must be one of `allowed`.
+  ConfigKey& choices(std::vector<std::string> allowed);
   /// One line, appended to errors about this key's value.
-  std::string help{};
-  /// Numbers (and each list element): lower bound. Only for kInt, kFloat and
-  /// kIntList.
-  c10::optional<double> min{};
-  /// true: value must be > min; false: value must be >= min.
-  bool min_exclusive = false;
-  /// Strings: allowed values (empty: any). Only for kString.
-  std::vector<std::string> choices{};
+  ConfigKey& help(std::string line);
+
+  const std::string& name() const {
+    return name_;
+  }
+  ValueType type() const {
+    return type_;
+  }
+  /// The default as YAML, as `Config::to_yaml` writes it: "0.001",
+  /// "[400, 400]", "split", "\"\"".
+  const std::string& default_text() const {
+    return default_text_;
+  }
+  /// The lower bound, if any; `min_exclusive()` tells > from >=.
+  const c10::optional<double>& min() const {
+    return min_;
+  }
+  bool min_exclusive() const {
+    return min_exclusive_;
+  }
+  /// The inclusive upper bound, if any.
+  const c10::optional<double>& max() const {
+    return max_;
+  }
+  /// The allowed text values (empty: any).
+  const std::vector<std::string>& choices() const {
+    return choices_;
+  }
+  const std::string& help() const {
+    return help_;
+  }
+  /// The rules as text: ">= 0", "> 0", "<= 0.5", "in [0, 0.5]",
+  /// "each >= 1" (lists), "one of a|b|c"; "" for none.
+  std::string rule() const;
+
+ private:
+  ConfigKey(std::string name, ValueType type, std::string default_text);
+
+  std::string name_;
+  ValueType type_;
+  std::string default_text_;
+  c10::optional<double> min_;
+  bool min_exclusive_ = false;
+  c10::optional<double> max_;
+  std::vector<std::string> choices_;
+  std::string help_;
 };
 
 /// The ordered set of keys a program accepts.
@@ -67,18 +138,20 @@ struct ConfigKey {
 ///
 /// Example:
 ///   ConfigSchema s;
-///   s.add({"data.split", ValueType::kString, "split", "task split", {}, false,
-///          {"split", "permuted"}});
+///   s.add(ConfigKey::text("data.split", "split").choices({"split", "permuted"}).help("tasks"));
 class ConfigSchema {
  public:
   /// Appends `key`.
-  /// requires: `key.name` is well formed (see `ConfigKey::name`), not yet
+  /// requires: `key.name()` is well formed (see `ConfigKey`), not yet
   ///           present, neither a section of an existing key nor has an
-  ///           existing key as a section; its nesting, counting a kIntList as
-  ///           one more level, is at most 8; `min` is finite and only set for
-  ///           numbers; `choices` only for kString; `default_value` is valid.
-  /// ensures:  throws `c10::Error` naming the key and the broken rule
-  ///           otherwise, leaving the schema unchanged.
+  ///           existing key as a section; its nesting, counting a kIntList
+  ///           as one more level, is at most 8; bounds are finite, only set
+  ///           for numbers and int lists, and leave some value allowed;
+  ///           `choices` only for kString; `help` is one line; the default
+  ///           satisfies every rule.
+  /// ensures:  throws `c10::Error` (not `c10::ValueError`: a schema is code)
+  ///           naming the key and the broken rule otherwise, leaving the
+  ///           schema unchanged.
   ConfigSchema& add(ConfigKey key);
 
   /// The key called `name`, or nullptr.
@@ -96,19 +169,22 @@ class ConfigSchema {
     return keys_;
   }
 
+  /// One line per key, in order, in aligned columns: name, type, default,
+  /// rule ("-" for none) and help. What `hnet train --list-keys` prints.
+  ///
+  /// Example line:
+  ///   optimizer.lr  float  0.001  > 0  Adam learning rate
+  std::string describe() const;
+
  private:
   std::vector<ConfigKey> keys_;
   std::unordered_map<std::string, size_t> index_;
   std::unordered_set<std::string> sections_;
 };
 
-namespace detail {
-/// A resolved value; the alternative's index is the `ValueType`'s.
-using ConfigValue = std::variant<int64_t, double, std::string, bool, std::vector<int64_t>>;
-}  // namespace detail
-
 /// A resolved configuration: one valid value for every key of its schema.
 /// Holds its own copy of the schema, so it outlives the one it came from.
+/// Immutable; copies share the resolved values.
 class Config {
  public:
   /// Resolves defaults <- the YAML file at `yaml_path` <- `overrides`.
@@ -123,10 +199,10 @@ class Config {
   /// requires: the file is a readable regular file of at most 1 MiB, holds
   ///           valid YAML nested at most 8 levels (maps and lists), names
   ///           only schema keys and sections, each at most once, and every
-  ///           value follows its key's type, bound and choices.
-  /// ensures:  throws `c10::Error` otherwise; messages start with the path
-  ///           (or "override '<text>'") and end with the line and column in
-  ///           the file where known.
+  ///           value follows its key's type, bounds and choices.
+  /// ensures:  throws `c10::ValueError` otherwise; messages start with the
+  ///           path (or "override '<text>'") and end with the line and column
+  ///           in the file where known.
   ///
   /// Example:
   ///   auto cfg = Config::resolve(schema, argv[2], {argv + 3, argv + argc});
@@ -142,7 +218,8 @@ class Config {
 
   /// The value of key `name`.
   /// requires: `name` is in the schema with the getter's type (get_float
-  ///           needs kFloat, not kInt); otherwise throws naming both.
+  ///           needs kFloat, not kInt); otherwise throws `c10::Error` naming
+  ///           both.
   int64_t get_int(const std::string& name) const;
   double get_float(const std::string& name) const;
   std::string get_string(const std::string& name) const;
@@ -156,7 +233,7 @@ class Config {
   ///
   /// Example:
   ///   optimizer:
-  ///     lr: 0.0001
+  ///     lr: 1e-04  # the shortest form: 1e-4 is 1e-04, 1e-3 is 0.001
   ///   target:
   ///     hidden: [400, 400]
   std::string to_yaml() const;
@@ -169,12 +246,11 @@ class Config {
   }
 
  private:
-  Config(std::shared_ptr<const ConfigSchema> schema, std::vector<detail::ConfigValue> values);
-  const detail::ConfigValue& value(
-      const std::string& name, ValueType type, const char* getter) const;
+  struct Impl;  // the schema and the resolved values, defined in src/io
+  explicit Config(std::shared_ptr<const Impl> impl);
+  size_t index_of(const std::string& name, ValueType type, const char* getter) const;
 
-  std::shared_ptr<const ConfigSchema> schema_;
-  std::vector<detail::ConfigValue> values_;  // parallel to schema_->keys()
+  std::shared_ptr<const Impl> impl_;
 };
 
 }  // namespace hnet::io
