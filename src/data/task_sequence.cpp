@@ -36,6 +36,80 @@ SequenceKind parse_sequence_kind(const std::string& name) {
   HNET_CHECK_INPUT(false, "task sequence must be one of split, permuted; got '", name, "'");
 }
 
+namespace {
+
+// The base data every task is cut from: flattened images, one shuffled
+// train / validation split of the training rows, and what a task needs to know.
+struct Base {
+  torch::Tensor train_x, train_y, test_x, test_y;
+  torch::Tensor train_rows, val_rows;
+  int64_t classes = 0;
+  std::vector<int64_t> image_shape;
+};
+
+Base base_of(const Dataset& train, const Dataset& test, double val_fraction, at::Generator& gen) {
+  Base b;
+  b.train_x = train.images.reshape({train.size(), -1});
+  b.test_x = test.images.reshape({test.size(), -1});
+  b.train_y = train.labels;
+  b.test_y = test.labels;
+  b.classes = train.labels.max().item<int64_t>() + 1;
+  b.image_shape = train.images.sizes().slice(1).vec();
+  auto order = torch::randperm(train.size(), gen, torch::kLong);
+  const int64_t val_count = static_cast<int64_t>(val_fraction * train.size());
+  b.val_rows = std::get<0>(order.narrow(0, 0, val_count).sort());
+  b.train_rows = std::get<0>(order.narrow(0, val_count, train.size() - val_count).sort());
+  return b;
+}
+
+std::vector<Task> split_tasks(const Base& b, int64_t count) {
+  HNET_CHECK_INPUT(
+      count <= b.classes / 2, "split: tasks must be <= ", b.classes / 2, " (", b.classes,
+      " classes, 2 per task), got ", count);
+  std::vector<Task> tasks;
+  for (int64_t k = 0; k < count; ++k) {
+    auto pick = [&](const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& rows) {
+      auto ys = y.index_select(0, rows);
+      auto mine = rows.masked_select((ys == 2 * k) | (ys == 2 * k + 1));
+      TaskData d = subset(x, y, mine);
+      d.labels = d.labels - 2 * k;
+      return d;
+    };
+    Task t;
+    t.name = "classes " + std::to_string(2 * k) + "/" + std::to_string(2 * k + 1);
+    t.classes = 2;
+    t.image_shape = b.image_shape;
+    t.train = pick(b.train_x, b.train_y, b.train_rows);
+    t.val = pick(b.train_x, b.train_y, b.val_rows);
+    t.test = pick(b.test_x, b.test_y, torch::arange(b.test_x.size(0)));
+    HNET_CHECK_INPUT(t.train.size() > 0, "split: task ", k + 1, " has no training examples");
+    tasks.push_back(std::move(t));
+  }
+  return tasks;
+}
+
+std::vector<Task> permuted_tasks(const Base& b, int64_t count, at::Generator& gen) {
+  const TaskData base_train = subset(b.train_x, b.train_y, b.train_rows);
+  const TaskData base_val = subset(b.train_x, b.train_y, b.val_rows);
+  const TaskData base_test{b.test_x, b.test_y, {}};
+  std::vector<Task> tasks;
+  for (int64_t k = 0; k < count; ++k) {
+    Task t;
+    t.name = "permutation " + std::to_string(k + 1);
+    t.classes = b.classes;
+    t.image_shape = b.image_shape;
+    auto perm = k == 0 ? torch::Tensor() : torch::randperm(b.train_x.size(1), gen, torch::kLong);
+    t.train = base_train;
+    t.val = base_val;
+    t.test = base_test;
+    t.train.permutation = t.val.permutation = t.test.permutation = perm;
+    tasks.push_back(std::move(t));
+  }
+  return tasks;
+}
+
+}  // namespace
+
 std::vector<Task> make_task_sequence(
     const Dataset& train_set, const Dataset& test_set, const TaskSequenceOptions& o) {
   HNET_CHECK_INPUT(o.tasks() >= 1, "tasks must be >= 1, got ", o.tasks());
@@ -54,59 +128,9 @@ std::vector<Task> make_task_sequence(
         bad);
   }
   auto gen = at::make_generator<at::CPUGeneratorImpl>(o.seed());
-  auto train_x = train.images.reshape({train.size(), -1});
-  auto test_x = test.images.reshape({test.size(), -1});
-  const int64_t dim = train_x.size(1);
-  const int64_t classes = train.labels.max().item<int64_t>() + 1;
-  const auto image_shape = train.images.sizes().slice(1).vec();
-
-  // One shuffled train/validation split of the base training set.
-  auto order = torch::randperm(train.size(), gen, torch::kLong);
-  const int64_t val_count = static_cast<int64_t>(o.val_fraction() * train.size());
-  auto val_rows = std::get<0>(order.narrow(0, 0, val_count).sort());
-  auto train_rows = std::get<0>(order.narrow(0, val_count, train.size() - val_count).sort());
-
-  std::vector<Task> tasks;
-  if (o.kind() == SequenceKind::kSplit) {
-    HNET_CHECK_INPUT(
-        o.tasks() <= classes / 2, "split: tasks must be <= ", classes / 2, " (", classes,
-        " classes, 2 per task), got ", o.tasks());
-    for (int64_t k = 0; k < o.tasks(); ++k) {
-      auto pick = [&](const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& rows) {
-        auto ys = y.index_select(0, rows);
-        auto mine = rows.masked_select((ys == 2 * k) | (ys == 2 * k + 1));
-        TaskData d = subset(x, y, mine);
-        d.labels = d.labels - 2 * k;
-        return d;
-      };
-      Task t;
-      t.name = "classes " + std::to_string(2 * k) + "/" + std::to_string(2 * k + 1);
-      t.classes = 2;
-      t.image_shape = image_shape;
-      t.train = pick(train_x, train.labels, train_rows);
-      t.val = pick(train_x, train.labels, val_rows);
-      t.test = pick(test_x, test.labels, torch::arange(test.size()));
-      HNET_CHECK_INPUT(t.train.size() > 0, "split: task ", k + 1, " has no training examples");
-      tasks.push_back(std::move(t));
-    }
-    return tasks;
-  }
-  const TaskData base_train = subset(train_x, train.labels, train_rows);
-  const TaskData base_val = subset(train_x, train.labels, val_rows);
-  const TaskData base_test{test_x, test.labels, {}};
-  for (int64_t k = 0; k < o.tasks(); ++k) {
-    Task t;
-    t.name = "permutation " + std::to_string(k + 1);
-    t.classes = classes;
-    t.image_shape = image_shape;
-    auto perm = k == 0 ? torch::Tensor() : torch::randperm(dim, gen, torch::kLong);
-    t.train = base_train;
-    t.val = base_val;
-    t.test = base_test;
-    t.train.permutation = t.val.permutation = t.test.permutation = perm;
-    tasks.push_back(std::move(t));
-  }
-  return tasks;
+  const Base base = base_of(train, test, o.val_fraction(), gen);
+  return o.kind() == SequenceKind::kSplit ? split_tasks(base, o.tasks())
+                                          : permuted_tasks(base, o.tasks(), gen);
 }
 
 }  // namespace hnet::data

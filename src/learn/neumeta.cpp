@@ -78,6 +78,9 @@ torch::Tensor train_mlp(
   return flat.detach();
 }
 
+// One function for the whole loop (longer than 60 lines): each step shares
+// the batch sampler, the width draws, the fit rows and the optimiser with
+// the next, and split up the pieces would only pass those locals around.
 void train_implicit(
     ImplicitGenerator& generator, const torch::Tensor& reference, const data::Dataset& train,
     const ImplicitTrainingOptions& options,

@@ -7,6 +7,9 @@
 
 namespace hnet::testing {
 
+// One pass over every input element (longer than 60 lines): the central
+// difference, the one-sided fallback next to a kink and the comparison with
+// autograd read the same perturbed values, so they stay together.
 GradcheckResult gradcheck(
     const std::function<torch::Tensor()>& fn, const std::vector<torch::Tensor>& inputs,
     const GradcheckOptions& options, const std::vector<std::string>& names) {
