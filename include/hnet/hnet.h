@@ -2,6 +2,7 @@
 /// \file
 /// Umbrella header: everything a user of hnet needs.
 
+#include "hnet/activation.h"
 #include "hnet/conditions/gaussian_noise.h"
 #include "hnet/conditions/mip_encoding.h"
 #include "hnet/conditions/task_embedding.h"
@@ -32,7 +33,6 @@
 #include "hnet/learn/task_heads.h"
 #include "hnet/parametrizations/output_parametrization.h"
 #include "hnet/spec.h"
-#include "hnet/targets/activation.h"
 #include "hnet/targets/conv_net.h"
 #include "hnet/targets/functional.h"
 #include "hnet/targets/mlp.h"

@@ -10,10 +10,10 @@
 #include <memory>
 #include <vector>
 
+#include "hnet/activation.h"
 #include "hnet/interval.h"
 #include "hnet/parametrizations/output_parametrization.h"
 #include "hnet/spec.h"
-#include "hnet/targets/activation.h"
 
 namespace hnet {
 

@@ -22,8 +22,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "hnet/activation.h"
 #include "hnet/generators/trunk.h"
-#include "hnet/targets/activation.h"
 
 namespace hnet {
 

@@ -9,7 +9,7 @@
 
 #include <vector>
 
-#include "hnet/targets/activation.h"
+#include "hnet/activation.h"
 #include "hnet/targets/norm.h"
 #include "hnet/targets/target.h"
 

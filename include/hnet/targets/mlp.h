@@ -8,8 +8,8 @@
 
 #include <vector>
 
+#include "hnet/activation.h"
 #include "hnet/interval.h"
-#include "hnet/targets/activation.h"
 #include "hnet/targets/target.h"
 
 namespace hnet {
