@@ -18,6 +18,7 @@
 #include "hnet/generators/layerwise_generator.h"
 #include "hnet/generators/low_rank_generator.h"
 #include "hnet/generators/recurrent_generator.h"
+#include "hnet/generators/registry.h"
 #include "hnet/generators/trunk.h"
 #include "hnet/interval.h"
 #include "hnet/io/atomic_file.h"

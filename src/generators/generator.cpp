@@ -8,7 +8,7 @@
 namespace hnet {
 
 Interval WeightGenerator::forward_interval(const Interval&) {
-  TORCH_CHECK(false, "this generator does not support interval propagation (use full or chunked)");
+  detail::throw_interval_unsupported("this generator does not support interval propagation");
 }
 
 torch::Tensor WeightGenerator::squared_distance(

@@ -49,4 +49,8 @@ void calibrate_output(
     OutputParametrizationImpl& output,
     const std::function<torch::Tensor(const torch::Tensor&)>& raw, const GeneratorOptions& options);
 
+// Throws that interval propagation is not supported, `what` saying by whom
+// and why, and naming the generator kinds that support it (registry.h).
+[[noreturn]] void throw_interval_unsupported(const std::string& what);
+
 }  // namespace hnet::detail

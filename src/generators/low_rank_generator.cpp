@@ -186,10 +186,9 @@ torch::Tensor LowRankGeneratorImpl::forward(const torch::Tensor& cond) {
 }
 
 Interval LowRankGeneratorImpl::forward_interval(const Interval&) {
-  TORCH_CHECK(
-      false,
+  detail::throw_interval_unsupported(
       "LowRankGenerator: interval propagation is not supported (no bounds for products of "
-      "factor intervals); use generator kind full or chunked");
+      "factor intervals)");
 }
 
 }  // namespace hnet

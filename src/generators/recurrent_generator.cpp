@@ -77,10 +77,8 @@ torch::Tensor RecurrentGeneratorImpl::raw(const torch::Tensor& cond) {
 }
 
 Interval RecurrentGeneratorImpl::forward_interval(const Interval&) {
-  TORCH_CHECK(
-      false,
-      "RecurrentGenerator: interval propagation is not supported (no bounds through the LSTM); "
-      "use generator kind full or chunked");
+  detail::throw_interval_unsupported(
+      "RecurrentGenerator: interval propagation is not supported (no bounds through the LSTM)");
 }
 
 torch::Tensor RecurrentGeneratorImpl::forward(const torch::Tensor& cond) {

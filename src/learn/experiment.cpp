@@ -1,15 +1,14 @@
 #include "hnet/learn/experiment.h"
 
+#include <c10/util/StringUtil.h>
+
 #include <charconv>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "hnet/data/fashion_mnist.h"
-#include "hnet/generators/chunked_generator.h"
-#include "hnet/generators/full_generator.h"
-#include "hnet/generators/layerwise_generator.h"
-#include "hnet/generators/low_rank_generator.h"
-#include "hnet/generators/recurrent_generator.h"
+#include "hnet/errors.h"
+#include "hnet/generators/registry.h"
 
 namespace hnet {
 namespace {
@@ -45,7 +44,8 @@ std::vector<std::string> split_names(const std::string& list) {
   return names;
 }
 
-std::shared_ptr<WeightGenerator> make_generator(
+// The generator the config's generator.* keys describe (registry.h).
+std::shared_ptr<WeightGenerator> generator_from_config(
     const io::Config& c, const std::shared_ptr<const Spec>& spec) {
   auto options =
       GeneratorOptions(c.get_int("embedding.dim"))
@@ -57,22 +57,15 @@ std::shared_ptr<WeightGenerator> make_generator(
                           c.get_string("generator.output") == "mip" ? OutputMode::kMip
                                                                     : OutputMode::kDirect)
                       .fan(c.get_string("generator.fan") == "out" ? Fan::kOut : Fan::kIn));
-  const std::string kind = c.get_string("generator.kind");
-  if (kind == "full") return FullGenerator(spec, options).ptr();
-  if (kind == "layerwise") return LayerwiseGenerator(spec, options).ptr();
-  if (kind == "recurrent") return RecurrentGenerator(spec, options).ptr();
-  if (kind == "lowrank") {
-    return LowRankGenerator(
-               spec, options,
-               LowRankOptions(c.get_int("generator.rank"))
-                   .dense(split_names(c.get_string("generator.dense"))))
-        .ptr();
-  }
-  return ChunkedGenerator(spec, options).ptr();
+  return make_generator(
+      c.get_string("generator.kind"), spec, options,
+      LowRankOptions(c.get_int("generator.rank"))
+          .dense(split_names(c.get_string("generator.dense"))));
 }
 
 }  // namespace
 
+// Over 60 lines: one statement per key of a flat table, read top to bottom.
 io::ConfigSchema continual_config_schema() {
   io::ConfigSchema s;
   s.add(
@@ -103,7 +96,7 @@ io::ConfigSchema continual_config_schema() {
           "0: dense target layers; n: PHM hidden layers with n Kronecker terms", 0.0));
   s.add(
       key("generator.kind", ValueType::kString, "chunked", "hypernetwork architecture",
-          c10::nullopt, false, {"chunked", "full", "layerwise", "lowrank", "recurrent"}));
+          c10::nullopt, false, generator_kinds()));
   s.add(
       key("generator.rank", ValueType::kInt, "4",
           "lowrank: rank of every factored weight matrix, in [1, min(out, in)]", 1.0));
@@ -153,11 +146,10 @@ Experiment Experiment::build(const io::Config& c) {
       c.get_float("interval.kappa") <= 1, "config key 'interval.kappa' must be <= 1, got ",
       c.get_float("interval.kappa"));
   const std::string kind = c.get_string("generator.kind");
-  TORCH_CHECK(
-      c.get_string("method") != "interval" || kind == "chunked" || kind == "full",
-      "config key 'generator.kind' must be chunked or full for method interval (interval "
-      "propagation), got '",
-      kind, "'");
+  HNET_CHECK_INPUT(
+      c.get_string("method") != "interval" || generator_supports_interval(kind),
+      "config key 'generator.kind' must be one of ", c10::Join(", ", interval_generator_kinds()),
+      " for method interval (interval propagation), got '", kind, "'");
   const std::string root =
       c.get_string("data.root").empty() ? data::default_data_root() : c.get_string("data.root");
   const auto train = data::load_fashion_mnist(root, data::Split::kTrain);
@@ -182,7 +174,7 @@ Experiment Experiment::build(const io::Config& c) {
   const auto method = parse_continual_method(c.get_string("method"));
   const int64_t heads = c.get_string("target.heads") == "per_task" ? c.get_int("tasks") : 1;
   if (method != ContinualMethod::kSeparate) {
-    e.generator = make_generator(c, TaskHeads(e.target->spec(), heads).generated_spec());
+    e.generator = generator_from_config(c, TaskHeads(e.target->spec(), heads).generated_spec());
   }
   e.learner = std::make_unique<ContinualLearner>(
       e.target, e.generator, c.get_int("tasks"), c.get_int("embedding.dim"),

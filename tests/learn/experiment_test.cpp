@@ -213,7 +213,7 @@ TEST(Experiment, BuildsTheLowRankRecurrentGeneratorsAndPhmTargetFromTheirKeys) {
       "rank must be in [1, min(out, in)] = [1, 2] for fc2.weight [2, 24], got 3");
   EXPECT_THROW_WITH(
       Experiment::build(tiny_config("interval", {"generator.kind=recurrent"})),
-      "config key 'generator.kind' must be chunked or full for method interval (interval "
+      "config key 'generator.kind' must be one of chunked, full for method interval (interval "
       "propagation), got 'recurrent'");
   EXPECT_NE(
       dynamic_cast<RecurrentGeneratorImpl*>(

@@ -52,7 +52,8 @@ class WeightGenerator {
   virtual torch::nn::Module& as_module() = 0;
   /// Interval bound propagation (see interval.h): an interval of conditions
   /// [B, condition_dim] -> an interval of flat weights [B, N] containing
-  /// forward(c) for every c in it. Generators that do not support it throw.
+  /// forward(c) for every c in it. Generators that do not support it throw
+  /// (which kinds do: generator_supports_interval in registry.h).
   virtual Interval forward_interval(const Interval& cond);
   /// sum((forward(cond) - target)^2), differentiable with respect to the
   /// generator's parameters: the output regulariser of continual learning.
