@@ -12,6 +12,7 @@
 #include "hnet/data/task_sequence.h"
 #include "hnet/finite.h"
 #include "hnet/generators/chunked_generator.h"
+#include "hnet/generators/coordinate_tower.h"
 #include "hnet/generators/full_generator.h"
 #include "hnet/generators/generator.h"
 #include "hnet/generators/implicit_generator.h"
