@@ -14,10 +14,6 @@
 
 namespace hnet {
 
-namespace detail {
-class LinearUnit;
-}
-
 /// Example: `MlpOptions({784, 400, 400, 10}).activation(Activation::kTanh).phm(4)`
 struct MlpOptions {
   /* implicit */ MlpOptions(std::vector<int64_t> sizes) : sizes_(std::move(sizes)) {}
@@ -61,8 +57,9 @@ class MlpImpl : public torch::nn::Cloneable<MlpImpl>, public Target {
   MlpOptions options;
 
  private:
+  struct Layer;  // a dense or PHM layer, defined in mlp.cpp
   std::shared_ptr<const Spec> spec_;
-  std::vector<detail::LinearUnit> layers_;
+  std::vector<Layer> layers_;
 };
 TORCH_MODULE(Mlp);
 
