@@ -17,9 +17,7 @@
 #include <vector>
 
 #include "hnet/data/task_sequence.h"
-#include "hnet/generators/chunked_generator.h"
-#include "hnet/generators/full_generator.h"
-#include "hnet/generators/layerwise_generator.h"
+#include "hnet/generators/registry.h"
 #include "hnet/kernels/allocator.h"
 #include "hnet/targets/mlp.h"
 
@@ -78,7 +76,21 @@ inline const Shape kPermuted{{784, 1000, 1000, 10}, {100, 100}, 2000, 32, 32, 12
 /// A target of 2,990,710 weights with the permuted generator settings.
 inline const Shape kLarge{{784, 1500, 1200, 10}, {100, 100}, 2000, 32, 32, 128};
 
+/// The benchmarked generator kinds (the FLOP counts below know these).
 enum class Kind { kFull, kChunked, kLayerwise };
+
+/// The registry's name of `kind` (see hnet/generators/registry.h).
+inline const char* kind_name(Kind kind) {
+  switch (kind) {
+    case Kind::kFull:
+      return "full";
+    case Kind::kLayerwise:
+      return "layerwise";
+    case Kind::kChunked:
+      break;
+  }
+  return "chunked";
+}
 
 inline GeneratorOptions generator_options(const Shape& s) {
   return GeneratorOptions(s.condition_dim)
@@ -88,16 +100,8 @@ inline GeneratorOptions generator_options(const Shape& s) {
 }
 
 inline std::shared_ptr<WeightGenerator> make_generator(Kind kind, const Shape& s) {
-  auto spec = Mlp(MlpOptions(s.sizes))->spec();
-  switch (kind) {
-    case Kind::kFull:
-      return FullGenerator(spec, generator_options(s)).ptr();
-    case Kind::kLayerwise:
-      return LayerwiseGenerator(spec, generator_options(s)).ptr();
-    case Kind::kChunked:
-      break;
-  }
-  return ChunkedGenerator(spec, generator_options(s)).ptr();
+  return hnet::make_generator(
+      kind_name(kind), Mlp(MlpOptions(s.sizes))->spec(), generator_options(s));
 }
 
 /// Generators are built (and calibrated) once per process: Google Benchmark
@@ -146,8 +150,8 @@ inline double generator_flops(Kind kind, const Shape& s, int64_t b) {
     }
     return f + 2.0 * b * in * n;
   }
-  const int64_t rows = kind == Kind::kChunked ? chunk_count(s)
-                                              : static_cast<int64_t>(2 * (s.sizes.size() - 1));
+  const int64_t rows =
+      kind == Kind::kChunked ? chunk_count(s) : static_cast<int64_t>(2 * (s.sizes.size() - 1));
   f += 2.0 * b * s.condition_dim * h[0] + 2.0 * rows * s.embedding_dim * h[0];
   for (size_t i = 1; i < h.size(); ++i) f += 2.0 * b * rows * h[i - 1] * h[i];
   const double per_row_out = kind == Kind::kChunked ? s.chunk_size : 0.0;
@@ -165,7 +169,8 @@ inline double training_step_flops(const Shape& s, int64_t conds) {
 /// items/s and GFLOP/s (over real or manual time).
 inline void report(benchmark::State& state, double items_per_iter, double flops_per_iter) {
   const auto iters = static_cast<double>(state.iterations());
-  state.counters["items/s"] = benchmark::Counter(items_per_iter * iters, benchmark::Counter::kIsRate);
+  state.counters["items/s"] =
+      benchmark::Counter(items_per_iter * iters, benchmark::Counter::kIsRate);
   if (flops_per_iter > 0) {
     state.counters["flop"] = flops_per_iter;
     state.counters["GFLOP/s"] =

@@ -3,8 +3,7 @@
 
 #include "hnet/interval.h"
 
-#include "hnet/generators/chunked_generator.h"
-#include "hnet/generators/full_generator.h"
+#include "hnet/generators/registry.h"
 #include "hnet/targets/mlp.h"
 #include "support/test_support.h"
 
@@ -36,8 +35,8 @@ TEST(Interval, LinearWithIntervalWeightsByHand) {
 
 TEST(Interval, GeneratorBoundsContainSampledOutputs) {
   for (const auto& g : test::all_generators()) {
-    // No interval support: tested below and in the generators' own tests.
-    if (g.name == "Layerwise" || g.name == "LowRank" || g.name == "Recurrent") continue;
+    // No interval support: tested in registry_test.cpp.
+    if (!generator_supports_interval(g.name)) continue;
     SCOPED_TRACE(g.name);
     test::seed_torch();
     Mlp mlp(MlpOptions({6, 5, 3}));
@@ -86,7 +85,7 @@ TEST(Interval, RejectsNonMonotoneActivationsAndUnsupportedGenerators) {
   Interval x{torch::zeros({1, 2}), torch::ones({1, 2})};
   EXPECT_THROW_WITH(interval_activation(Activation::kSin, x), "monotone activation; got sin");
   Mlp mlp(MlpOptions({2, 2}));
-  auto gen = test::all_generators()[2].make(mlp->spec(), GeneratorOptions(2));
+  auto gen = make_generator("layerwise", mlp->spec(), GeneratorOptions(2));
   EXPECT_THROW_WITH(gen->forward_interval(x), "does not support interval propagation");
 }
 

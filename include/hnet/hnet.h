@@ -2,6 +2,7 @@
 /// \file
 /// Umbrella header: everything a user of hnet needs.
 
+#include "hnet/activation.h"
 #include "hnet/conditions/gaussian_noise.h"
 #include "hnet/conditions/interval_embedding.h"
 #include "hnet/conditions/mip_encoding.h"
@@ -13,6 +14,7 @@
 #include "hnet/errors.h"
 #include "hnet/finite.h"
 #include "hnet/generators/chunked_generator.h"
+#include "hnet/generators/coordinate_tower.h"
 #include "hnet/generators/full_generator.h"
 #include "hnet/generators/generator.h"
 #include "hnet/generators/implicit_generator.h"
@@ -40,7 +42,6 @@
 #include "hnet/learn/task_heads.h"
 #include "hnet/parametrizations/output_parametrization.h"
 #include "hnet/spec.h"
-#include "hnet/targets/activation.h"
 #include "hnet/targets/conv_net.h"
 #include "hnet/targets/functional.h"
 #include "hnet/targets/mlp.h"

@@ -11,7 +11,7 @@
 
 #include <torch/types.h>
 
-#include "hnet/targets/activation.h"
+#include "hnet/activation.h"
 
 namespace hnet {
 

@@ -1,6 +1,8 @@
 // Building a continual-learning experiment from its configuration: data,
 // target, generator, method and learner.
 
+#include <c10/util/StringUtil.h>
+
 #include <charconv>
 #include <functional>
 #include <map>
@@ -80,8 +82,9 @@ MethodBuild task_embedding_method(
 MethodBuild interval_method(const io::Config& c, const TaskHeads& heads, int64_t tasks) {
   const std::string kind = c.get_string("generator.kind");
   HNET_CHECK_INPUT(
-      generator_supports_interval(kind), "config key 'generator.kind' must be a generator with ",
-      "interval propagation for method interval, got '", kind, "'");
+      generator_supports_interval(kind), "config key 'generator.kind' must be one of ",
+      c10::Join(", ", interval_generator_kinds()),
+      " for method interval (interval propagation), got '", kind, "'");
   const auto embedding =
       IntervalEmbeddingOptions(tasks, c.get_int("embedding.dim")).eps(c.get_float("interval.eps"));
   auto generator = generator_from_config(c, heads.generated_spec(), embedding.second_moment());

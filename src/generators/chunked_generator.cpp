@@ -1,8 +1,7 @@
 #include "hnet/generators/chunked_generator.h"
 
-#include "hnet/generators/full_generator.h"
-#include "hnet/kernels/head.h"
-#include "hnet/kernels/linear.h"
+#include "generator_head.h"
+#include "generator_internal.h"
 
 namespace hnet {
 
@@ -32,12 +31,8 @@ void ChunkedGeneratorImpl::reset_parameters() {
     torch::NoGradGuard no_grad;
     chunk_embeddings.normal_();
   }
-  auto sample = torch::cat(
-      {detail::calibration_sample(512, options.condition_dim(), options.condition_second_moment()),
-       detail::calibration_sample(512, options.embedding_dim(), 1.0)},
-      1);
-  detail::init_head(
-      head->weight, head->bias, trunk->output_second_moment(sample), output->head_variance());
+  const double m2 = trunk->output_second_moment(detail::paired_calibration_sample(options));
+  detail::init_head(head->weight, head->bias, m2, output->head_variance());
   detail::calibrate_output(
       *output, [this](const torch::Tensor& c) { return raw(c); }, options);
 }
@@ -49,40 +44,28 @@ void ChunkedGeneratorImpl::pretty_print(std::ostream& stream) const {
 }
 
 torch::Tensor ChunkedGeneratorImpl::head_input(const torch::Tensor& cond) {
-  check_condition(cond, options.condition_dim(), "ChunkedGenerator");
+  detail::check_condition(cond, options.condition_dim(), "ChunkedGenerator");
   return trunk->forward_pairs(cond, chunk_embeddings);
 }
 
 torch::Tensor ChunkedGeneratorImpl::raw(const torch::Tensor& cond) {
-  return kernels::linear(
-             head_input(cond), head->weight,
-             head->bias)  // [B*K, chunk]
-      .view({cond.size(0), chunks() * options.chunk_size()})
-      .narrow(1, 0, spec_->numel());
+  return detail::GeneratorHead(*head, *output).raw(head_input(cond), cond.size(0));
 }
 
 Interval ChunkedGeneratorImpl::forward_interval(const Interval& cond) {
-  check_condition(cond.center, options.condition_dim(), "ChunkedGenerator");
-  auto raw = interval_linear(
-      trunk->forward_pairs_interval(cond, chunk_embeddings), head->weight, head->bias);
-  auto flat = [&](const torch::Tensor& t) {
-    return t.view({cond.center.size(0), chunks() * options.chunk_size()})
-        .narrow(1, 0, spec_->numel());
-  };
-  return output->forward_interval({flat(raw.center), flat(raw.radius)});
+  detail::check_condition(cond.center, options.condition_dim(), "ChunkedGenerator");
+  return detail::GeneratorHead(*head, *output)
+      .forward_interval(trunk->forward_pairs_interval(cond, chunk_embeddings), cond.center.size(0));
 }
 
 torch::Tensor ChunkedGeneratorImpl::forward(const torch::Tensor& cond) {
-  // output->forward(raw(cond)), fused.
-  return kernels::affine_head(
-      head_input(cond), head->weight, head->bias, output->scale, output->base(), cond.size(0));
+  return detail::GeneratorHead(*head, *output).forward(head_input(cond), cond.size(0));
 }
 
 torch::Tensor ChunkedGeneratorImpl::squared_distance(
     const torch::Tensor& cond, const torch::Tensor& target) {
-  return kernels::affine_head_squared_distance(
-      head_input(cond), head->weight, head->bias, output->scale, output->base(), cond.size(0),
-      target);
+  return detail::GeneratorHead(*head, *output)
+      .squared_distance(head_input(cond), cond.size(0), target);
 }
 
 }  // namespace hnet

@@ -1,15 +1,9 @@
 #include "hnet/generators/full_generator.h"
 
-#include "hnet/kernels/head.h"
-#include "hnet/kernels/linear.h"
+#include "generator_head.h"
+#include "generator_internal.h"
 
 namespace hnet {
-
-void check_condition(const torch::Tensor& cond, int64_t condition_dim, const char* who) {
-  TORCH_CHECK(
-      cond.dim() == 2 && cond.size(1) == condition_dim, who, ": condition must be [B, ",
-      condition_dim, "], got ", shape_str(cond.sizes()));
-}
 
 FullGeneratorImpl::FullGeneratorImpl(std::shared_ptr<const Spec> spec, GeneratorOptions options)
     : options(std::move(options)), spec_(std::move(spec)) {
@@ -40,31 +34,28 @@ void FullGeneratorImpl::pretty_print(std::ostream& stream) const {
 }
 
 torch::Tensor FullGeneratorImpl::head_input(const torch::Tensor& cond) {
-  check_condition(cond, options.condition_dim(), "FullGenerator");
+  detail::check_condition(cond, options.condition_dim(), "FullGenerator");
   return trunk->forward(cond);
 }
 
 torch::Tensor FullGeneratorImpl::raw(const torch::Tensor& cond) {
-  return kernels::linear(head_input(cond), head->weight, head->bias);
+  return detail::GeneratorHead(*head, *output).raw(head_input(cond), cond.size(0));
 }
 
 Interval FullGeneratorImpl::forward_interval(const Interval& cond) {
-  check_condition(cond.center, options.condition_dim(), "FullGenerator");
-  auto h = trunk->forward_interval(cond);
-  return output->forward_interval(interval_linear(h, head->weight, head->bias));
+  detail::check_condition(cond.center, options.condition_dim(), "FullGenerator");
+  return detail::GeneratorHead(*head, *output)
+      .forward_interval(trunk->forward_interval(cond), cond.center.size(0));
 }
 
 torch::Tensor FullGeneratorImpl::forward(const torch::Tensor& cond) {
-  // output->forward(raw(cond)), fused.
-  return kernels::affine_head(
-      head_input(cond), head->weight, head->bias, output->scale, output->base(), cond.size(0));
+  return detail::GeneratorHead(*head, *output).forward(head_input(cond), cond.size(0));
 }
 
 torch::Tensor FullGeneratorImpl::squared_distance(
     const torch::Tensor& cond, const torch::Tensor& target) {
-  return kernels::affine_head_squared_distance(
-      head_input(cond), head->weight, head->bias, output->scale, output->base(), cond.size(0),
-      target);
+  return detail::GeneratorHead(*head, *output)
+      .squared_distance(head_input(cond), cond.size(0), target);
 }
 
 }  // namespace hnet

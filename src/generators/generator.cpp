@@ -2,12 +2,13 @@
 
 #include <cmath>
 
+#include "generator_internal.h"
 #include "hnet/kernels/distance.h"
 
 namespace hnet {
 
 Interval WeightGenerator::forward_interval(const Interval&) {
-  TORCH_CHECK(false, "this generator does not support interval propagation (use full or chunked)");
+  detail::throw_interval_unsupported("this generator does not support interval propagation");
 }
 
 torch::Tensor WeightGenerator::squared_distance(
@@ -31,6 +32,12 @@ void check_generator_options(const GeneratorOptions& o, const char* who) {
   TORCH_CHECK(o.embedding_dim() > 0, who, ": embedding_dim must be > 0, got ", o.embedding_dim());
 }
 
+void check_condition(const torch::Tensor& cond, int64_t condition_dim, const char* who) {
+  TORCH_CHECK(
+      cond.dim() == 2 && cond.size(1) == condition_dim, who, ": condition must be [B, ",
+      condition_dim, "], got ", shape_str(cond.sizes()));
+}
+
 void init_head(
     torch::Tensor& weight, torch::Tensor& bias, double input_second_moment,
     double output_variance) {
@@ -43,19 +50,32 @@ torch::Tensor calibration_sample(int64_t rows, int64_t dim, double second_moment
   return torch::randn({rows, dim}) * std::sqrt(second_moment);
 }
 
+torch::Tensor paired_calibration_sample(const GeneratorOptions& options) {
+  // A braced list is evaluated in order: conditions first, then embeddings.
+  return torch::cat(
+      {calibration_sample(512, options.condition_dim(), options.condition_second_moment()),
+       calibration_sample(512, options.embedding_dim(), 1.0)},
+      1);
+}
+
+void for_each_calibration_batch(
+    const GeneratorOptions& options, const std::function<void(const torch::Tensor&)>& visit) {
+  for (int r = 0; r < kCalibrationRounds; ++r) {
+    visit(calibration_sample(4, options.condition_dim(), options.condition_second_moment()));
+  }
+}
+
 void calibrate_output(
     OutputParametrizationImpl& output,
     const std::function<torch::Tensor(const torch::Tensor&)>& raw,
     const GeneratorOptions& options) {
   torch::NoGradGuard no_grad;
-  const int rounds = 64;
   torch::Tensor moments;
-  for (int r = 0; r < rounds; ++r) {
-    auto cond = calibration_sample(4, options.condition_dim(), options.condition_second_moment());
+  for_each_calibration_batch(options, [&](const torch::Tensor& cond) {
     auto m = output.entry_second_moments(raw(cond.to(output.scale.options())));
     moments = moments.defined() ? moments + m : m;
-  }
-  output.calibrate(moments / rounds);
+  });
+  output.calibrate(moments / kCalibrationRounds);
 }
 
 }  // namespace hnet::detail

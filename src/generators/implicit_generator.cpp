@@ -4,85 +4,22 @@
 
 #include "hnet/kernels/linear.h"
 #include "hnet/spec.h"
+#include "implicit_form.h"
 
 namespace hnet {
 namespace {
 
 constexpr const char* kWho = "ImplicitGenerator";
 
-// Feature columns of the first layer: layer, output, input, width (2F each),
-// then the bias flag.
-enum Part : int64_t { kLayer = 0, kOut = 1, kIn = 2, kWidth = 3 };
+// Columns of a coordinate row (kImplicitCoordinateDim of them).
+enum Column : int64_t { kLayer = 0, kOut = 1, kIn = 2, kWidth = 3, kFlag = 4 };
 
 // (j + 1/2) / n for j < n: neuron j at the centre of its share of [0, 1].
 torch::Tensor centres(int64_t n, const torch::TensorOptions& opts) {
   return (torch::arange(n, opts) + 0.5) / static_cast<double>(n);
 }
 
-// x [n, in] times the columns [offset, offset + in) of `w` [out, in'].
-torch::Tensor partial_product(const torch::Tensor& x, const torch::Tensor& w, int64_t offset) {
-  return kernels::linear(x, w.narrow(1, offset, x.size(1)).contiguous(), {});
-}
-
-// pre + extra, where an undefined extra (an embedding a layer does not use)
-// adds nothing.
-torch::Tensor plus_if(const torch::Tensor& pre, const torch::Tensor& extra) {
-  return extra.defined() ? pre + extra : pre;
-}
-
-// first(cat(parts, 1)) + extra without the concatenation: `parts` are the
-// feature blocks in the order of first's input columns, each [n, c] or
-// [1, c] (shared by every row, broadcast) -> [n, out].
-torch::Tensor first_product(
-    const torch::nn::Linear& first, const std::vector<torch::Tensor>& parts,
-    const torch::Tensor& extra) {
-  torch::Tensor pre = first->bias;
-  int64_t offset = 0;
-  for (const auto& x : parts) {
-    pre = pre + partial_product(x, first->weight, offset);
-    offset += x.size(1);
-  }
-  return plus_if(pre, extra);
-}
-
-}  // namespace
-
-CoordinateTowerImpl::CoordinateTowerImpl(
-    int64_t in_dim, std::vector<int64_t> hidden, int64_t out_dim, Activation activation)
-    : in_dim(in_dim), out_dim(out_dim), hidden(std::move(hidden)), activation(activation) {
-  reset();
-}
-
-void CoordinateTowerImpl::reset() {
-  first = register_module("first", torch::nn::Linear(in_dim, hidden.front()));
-  trunk = register_module(
-      "trunk",
-      Trunk(hidden.front(), std::vector<int64_t>(hidden.begin() + 1, hidden.end()), activation));
-  head = register_module("head", torch::nn::Linear(hidden.back(), out_dim));
-  reset_parameters();
-}
-
-void CoordinateTowerImpl::reset_parameters() {
-  torch::NoGradGuard no_grad;
-  first->weight.normal_(0.0, std::sqrt(activation_gain(activation) / in_dim));
-  first->bias.zero_();
-  trunk->reset_parameters();
-  head->weight.normal_(0.0, std::sqrt(1.0 / head->weight.size(1)));
-  head->bias.zero_();
-}
-
-torch::Tensor CoordinateTowerImpl::finish(const torch::Tensor& pre) {
-  return kernels::linear(
-      trunk->forward(apply_activation(activation, pre)), head->weight, head->bias);
-}
-
-ImplicitGeneratorImpl::ImplicitGeneratorImpl(ImplicitGeneratorOptions options)
-    : options(std::move(options)) {
-  reset();
-}
-
-void ImplicitGeneratorImpl::reset() {
-  const auto& o = options;
+void check_options(const ImplicitGeneratorOptions& o) {
   TORCH_CHECK(o.inputs() > 0, kWho, ": inputs must be > 0, got ", o.inputs());
   TORCH_CHECK(o.outputs() > 0, kWho, ": outputs must be > 0, got ", o.outputs());
   TORCH_CHECK(o.min_width() > 0, kWho, ": min_width must be > 0, got ", o.min_width());
@@ -109,7 +46,24 @@ void ImplicitGeneratorImpl::reset() {
       o.coordinate_noise() >= 0 && std::isfinite(o.coordinate_noise()), kWho,
       ": coordinate_noise must be >= 0, got ", o.coordinate_noise());
   TORCH_CHECK(o.rank() >= 0, kWho, ": rank must be >= 0 (0: additive form), got ", o.rank());
+}
 
+// The form of `g`'s coordinate function, over its registered towers.
+std::unique_ptr<detail::ImplicitForm> form_of(ImplicitGeneratorImpl& g) {
+  if (g.bilinear()) return detail::bilinear_form(*g.rows_tower, *g.cols_tower, g.row_offsets);
+  return detail::additive_form(*g.net);
+}
+
+}  // namespace
+
+ImplicitGeneratorImpl::ImplicitGeneratorImpl(ImplicitGeneratorOptions options)
+    : options(std::move(options)) {
+  reset();
+}
+
+void ImplicitGeneratorImpl::reset() {
+  const auto& o = options;
+  check_options(o);
   auto angular = [](const std::vector<double>& f) {
     return torch::tensor(f, torch::kDouble).mul(M_PI).to(torch::kFloat);
   };
@@ -117,7 +71,8 @@ void ImplicitGeneratorImpl::reset() {
   width_frequencies = register_buffer(
       "width_frequencies",
       angular(o.width_frequencies().empty() ? o.frequencies() : o.width_frequencies()));
-  const int64_t f2 = feature_columns(kLayer).second, fw2 = feature_columns(kWidth).second;
+  // Feature widths: 2F per coordinate, 2Fw for the width, 1 for the flag.
+  const int64_t f2 = 2 * frequencies.size(0), fw2 = 2 * width_frequencies.size(0);
   net = rows_tower = cols_tower = nullptr;
   if (bilinear()) {
     // u reads layer, out, width; v layer, in, width and the bias flag.
@@ -164,14 +119,7 @@ void ImplicitGeneratorImpl::reset_parameters() {
   const auto all = torch::cat(raw);
   const double mean = all.mean().item<double>();
   const double std = all.numel() > 1 ? std::max(all.std().item<double>(), 1e-6) : 1.0;
-  if (bilinear()) {
-    // Products of two zero-mean heads: only the spread needs fixing.
-    rows_tower->head->weight.div_(std);
-    rows_tower->head->bias.div_(std);
-  } else {
-    net->head->weight.div_(std);
-    net->head->bias.sub_(mean).div_(std);
-  }
+  form_of(*this)->standardise(mean, std);
   // He scales at the reference width until calibrate_scales sees the network.
   const auto sizes = mlp_sizes(options.max_width());
   for (int64_t l = 0; l < layers(); ++l) {
@@ -210,19 +158,14 @@ std::vector<int64_t> ImplicitGeneratorImpl::mlp_sizes(int64_t width) const {
   return sizes;
 }
 
-torch::Tensor ImplicitGeneratorImpl::features(const torch::Tensor& c, int64_t part) const {
-  const auto& f = part == kWidth ? width_frequencies : frequencies;
+torch::Tensor ImplicitGeneratorImpl::features(const torch::Tensor& c, int64_t column) const {
+  const auto& f = column == kWidth ? width_frequencies : frequencies;
   auto angles = c.unsqueeze(1) * f.to(c.scalar_type());
   return torch::cat({angles.sin(), angles.cos()}, 1);
 }
 
 const torch::Tensor& ImplicitGeneratorImpl::any_weight() const {
   return (bilinear() ? rows_tower : net)->first->weight;
-}
-
-std::pair<int64_t, int64_t> ImplicitGeneratorImpl::feature_columns(int64_t part) const {
-  const int64_t f2 = 2 * frequencies.size(0);
-  return {part * f2, part == kWidth ? 2 * width_frequencies.size(0) : f2};
 }
 
 torch::Tensor ImplicitGeneratorImpl::lookup(
@@ -251,29 +194,23 @@ torch::Tensor ImplicitGeneratorImpl::forward(const torch::Tensor& coords) {
           " at [", row, ", ", col, "]");
     }
   }
-  std::vector<torch::Tensor> f;
-  for (int64_t k = kLayer; k <= kWidth; ++k) f.push_back(features(coords.select(1, k), k));
-  const auto flag = coords.narrow(1, 4, 1);
-  // The first layer's weights (not its bias) read input neurons; the last
-  // layer writes output neurons.
-  torch::Tensor in_part, out_part;
+  detail::WeightFeatures f;
+  f.layer = features(coords.select(1, kLayer), kLayer);
+  f.out = features(coords.select(1, kOut), kOut);
+  f.in = features(coords.select(1, kIn), kIn);
+  f.width = features(coords.select(1, kWidth), kWidth);
+  f.flag = coords.narrow(1, kFlag, 1);
   if (input_embedding.defined()) {
+    // The first layer's weights (not its bias) read input neurons; the last
+    // layer writes output neurons.
     const auto layer = coords.select(1, kLayer);
     const auto dtype = coords.scalar_type();
-    auto first_in = ((layer == 0) & (flag.squeeze(1) == 0)).to(dtype).unsqueeze(1);
+    auto first_in = ((layer == 0) & (f.flag.squeeze(1) == 0)).to(dtype).unsqueeze(1);
     auto last_out = (layer == (layers() > 1 ? 1.0 : 0.0)).to(dtype).unsqueeze(1);
-    in_part = first_in * lookup(input_embedding, coords.select(1, kIn));
-    out_part = last_out * lookup(output_embedding, coords.select(1, kOut));
+    f.in_embedding = first_in * lookup(input_embedding, coords.select(1, kIn));
+    f.out_embedding = last_out * lookup(output_embedding, coords.select(1, kOut));
   }
-  if (bilinear()) {
-    auto u = rows_tower->finish(
-        first_product(rows_tower->first, {f[kLayer], f[kOut], f[kWidth]}, out_part));
-    auto v = cols_tower->finish(
-        first_product(cols_tower->first, {f[kLayer], f[kIn], f[kWidth], flag}, in_part));
-    return (u * v).sum(1) / std::sqrt(static_cast<double>(options.rank()));
-  }
-  f.push_back(flag);
-  return net->finish(plus_if(first_product(net->first, f, in_part), out_part)).squeeze(1);
+  return form_of(*this)->at_points(f);
 }
 
 torch::Tensor ImplicitGeneratorImpl::layer_coordinates(int64_t layer, int64_t width) const {
@@ -290,7 +227,7 @@ torch::Tensor ImplicitGeneratorImpl::layer_coordinates(int64_t layer, int64_t wi
   grid.select(2, kOut).copy_(centres(n_out, opts).unsqueeze(1).expand({n_out, n_in + 1}));
   grid.select(2, kIn).copy_(in.unsqueeze(0).expand({n_out, n_in + 1}));
   grid.select(2, kWidth).fill_(static_cast<double>(width) / options.max_width());
-  grid.select(2, 4).copy_(flag.unsqueeze(0).expand({n_out, n_in + 1}));
+  grid.select(2, kFlag).copy_(flag.unsqueeze(0).expand({n_out, n_in + 1}));
   return grid.view({n_out * (n_in + 1), kImplicitCoordinateDim});
 }
 
@@ -341,50 +278,22 @@ torch::Tensor ImplicitGeneratorImpl::layer_pass(
   }
   const double layer_c = layers() > 1 ? static_cast<double>(layer) / (layers() - 1) : 0.0;
   const double width_c = static_cast<double>(width) / options.max_width();
-  const auto layer_f = features(torch::full({1}, layer_c, opts), kLayer);
-  const auto width_f = features(torch::full({1}, width_c, opts), kWidth);
-  const auto in_f = features(torch::cat({in_c, torch::zeros({1}, opts)}), kIn);
-  const auto out_f = features(out_c, kOut);
+  detail::WeightFeatures f;
+  f.layer = features(torch::full({1}, layer_c, opts), kLayer);
+  f.width = features(torch::full({1}, width_c, opts), kWidth);
   // The bias is the input coordinate 0 with the flag set.
-  auto flag = torch::zeros({n_in + 1, 1}, opts);
-  flag[n_in][0] = 1;
-  torch::Tensor in_embedding, out_embedding;
+  f.in = features(torch::cat({in_c, torch::zeros({1}, opts)}), kIn);
+  f.out = features(out_c, kOut);
+  f.flag = torch::zeros({n_in + 1, 1}, opts);
+  f.flag[n_in][0] = 1;
   if (input_embedding.defined() && layer == 0) {
-    in_embedding = torch::cat({input_embedding, torch::zeros({1, input_embedding.size(1)}, opts)});
+    f.in_embedding =
+        torch::cat({input_embedding, torch::zeros({1, input_embedding.size(1)}, opts)});
   }
   if (output_embedding.defined() && layer + 1 == layers()) {
-    out_embedding = rows.defined() ? output_embedding.index_select(0, rows) : output_embedding;
+    f.out_embedding = rows.defined() ? output_embedding.index_select(0, rows) : output_embedding;
   }
-  if (bilinear()) {
-    // Each tower's first product broadcasts the shared layer and width
-    // features over its neurons.
-    auto u = rows_tower->finish(
-        first_product(rows_tower->first, {layer_f, out_f, width_f}, out_embedding));
-    auto v = cols_tower->finish(
-        first_product(cols_tower->first, {layer_f, in_f, width_f, flag}, in_embedding));
-    if (centred) {
-      // Centring every row of u v^T is centring v over the input neurons.
-      auto weights = v.narrow(0, 0, n_in);
-      v = torch::cat({weights - weights.mean(0, true) + row_offsets[layer], v.narrow(0, n_in, 1)});
-    }
-    return kernels::linear(u, v, {}) / std::sqrt(static_cast<double>(options.rank()));
-  }
-  // The additive form's first product, split into its output-neuron part and
-  // the rest (input neuron, layer, width, flag), each computed once.
-  const auto& w = net->first->weight;
-  auto shared = partial_product(layer_f, w, feature_columns(kLayer).first) +
-                partial_product(width_f, w, feature_columns(kWidth).first) + net->first->bias;
-  auto cols = plus_if(
-      partial_product(in_f, w, feature_columns(kIn).first) +
-          partial_product(flag, w, w.size(1) - 1) + shared,
-      in_embedding);
-  auto rows_h = plus_if(partial_product(out_f, w, feature_columns(kOut).first), out_embedding);
-  const int64_t m = rows_h.size(0);
-  auto values = net->finish((rows_h.unsqueeze(1) + cols.unsqueeze(0)).view({m * (n_in + 1), -1}))
-                    .view({m, n_in + 1});
-  if (!centred) return values;
-  auto weights = values.narrow(1, 0, n_in);
-  return torch::cat({weights - weights.mean(1, true), values.narrow(1, n_in, 1)}, 1);
+  return form_of(*this)->on_grid(f, centred, layer);
 }
 
 torch::Tensor ImplicitGeneratorImpl::layer_scale(int64_t layer, int64_t width) const {

@@ -1,6 +1,6 @@
 #include "hnet/generators/layerwise_generator.h"
 
-#include "hnet/generators/full_generator.h"
+#include "generator_internal.h"
 #include "hnet/kernels/linear.h"
 
 namespace hnet {
@@ -49,11 +49,7 @@ void LayerwiseGeneratorImpl::reset_parameters() {
     torch::NoGradGuard no_grad;
     layer_embeddings.normal_();
   }
-  auto sample = torch::cat(
-      {detail::calibration_sample(512, options.condition_dim(), options.condition_second_moment()),
-       detail::calibration_sample(512, options.embedding_dim(), 1.0)},
-      1);
-  const double m2 = trunk->output_second_moment(sample);
+  const double m2 = trunk->output_second_moment(detail::paired_calibration_sample(options));
   for (auto& head : heads) detail::init_head(head->weight, head->bias, m2, output->head_variance());
   detail::calibrate_output(
       *output, [this](const torch::Tensor& c) { return raw(c); }, options);
@@ -70,7 +66,7 @@ torch::Tensor LayerwiseGeneratorImpl::forward(const torch::Tensor& cond) {
 }
 
 torch::Tensor LayerwiseGeneratorImpl::raw(const torch::Tensor& cond) {
-  check_condition(cond, options.condition_dim(), "LayerwiseGenerator");
+  detail::check_condition(cond, options.condition_dim(), "LayerwiseGenerator");
   const int64_t b = cond.size(0), entries = layer_embeddings.size(0);
   auto h = trunk->forward_pairs(cond, layer_embeddings).view({b, entries, -1});
   std::vector<torch::Tensor> per_group;

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <map>
 
-#include "hnet/generators/full_generator.h"
+#include "generator_internal.h"
 #include "hnet/weights.h"
 
 namespace hnet {
@@ -152,18 +152,14 @@ void LowRankGeneratorImpl::calibrate_products() {
   // base of a weight is 0).
   torch::NoGradGuard no_grad;
   const Spec& factors = *layout_->factor_spec();
-  // 256 sample conditions, 4 at a time (as calibrate_output), so that huge
-  // targets stay within memory: E[W^2] per dense entry.
+  // E[W^2] per dense entry over the sample conditions calibrate_output uses.
   std::vector<double> moments(spec_->size(), 0.0);
-  const int rounds = 64;
-  for (int r = 0; r < rounds; ++r) {
-    Weights dense(
-        spec_, forward(detail::calibration_sample(
-                   4, options.condition_dim(), options.condition_second_moment())));
+  detail::for_each_calibration_batch(options, [&](const torch::Tensor& cond) {
+    Weights dense(spec_, forward(cond));
     for (size_t i = 0; i < spec_->size(); ++i) {
-      moments[i] += dense[i].pow(2).mean().item<double>() / rounds;
+      moments[i] += dense[i].pow(2).mean().item<double>() / detail::kCalibrationRounds;
     }
-  }
+  });
   for (size_t i = 0; i < spec_->size(); ++i) {
     const auto& e = (*spec_)[i];
     if (!factors.contains(e.name + ".b")) continue;
@@ -181,7 +177,7 @@ void LowRankGeneratorImpl::pretty_print(std::ostream& stream) const {
 }
 
 torch::Tensor LowRankGeneratorImpl::factors(const torch::Tensor& cond) {
-  check_condition(cond, options.condition_dim(), "LowRankGenerator");
+  detail::check_condition(cond, options.condition_dim(), "LowRankGenerator");
   return decoder->forward(cond);
 }
 
@@ -190,10 +186,9 @@ torch::Tensor LowRankGeneratorImpl::forward(const torch::Tensor& cond) {
 }
 
 Interval LowRankGeneratorImpl::forward_interval(const Interval&) {
-  TORCH_CHECK(
-      false,
+  detail::throw_interval_unsupported(
       "LowRankGenerator: interval propagation is not supported (no bounds for products of "
-      "factor intervals); use generator kind full or chunked");
+      "factor intervals)");
 }
 
 }  // namespace hnet

@@ -2,9 +2,8 @@
 
 #include <algorithm>
 
-#include "hnet/generators/full_generator.h"
-#include "hnet/kernels/head.h"
-#include "hnet/kernels/linear.h"
+#include "generator_head.h"
+#include "generator_internal.h"
 
 namespace hnet {
 
@@ -62,7 +61,7 @@ void RecurrentGeneratorImpl::pretty_print(std::ostream& stream) const {
 }
 
 torch::Tensor RecurrentGeneratorImpl::head_input(const torch::Tensor& cond) {
-  check_condition(cond, options.condition_dim(), "RecurrentGenerator");
+  detail::check_condition(cond, options.condition_dim(), "RecurrentGenerator");
   const int64_t b = cond.size(0), k = chunks();
   // Step k of sequence b reads (cond b, chunk embedding k).
   auto steps = torch::cat(
@@ -74,29 +73,22 @@ torch::Tensor RecurrentGeneratorImpl::head_input(const torch::Tensor& cond) {
 }
 
 torch::Tensor RecurrentGeneratorImpl::raw(const torch::Tensor& cond) {
-  return kernels::linear(head_input(cond), head->weight, head->bias)
-      .view({cond.size(0), chunks() * options.chunk_size()})
-      .narrow(1, 0, spec_->numel());
+  return detail::GeneratorHead(*head, *output).raw(head_input(cond), cond.size(0));
 }
 
 Interval RecurrentGeneratorImpl::forward_interval(const Interval&) {
-  TORCH_CHECK(
-      false,
-      "RecurrentGenerator: interval propagation is not supported (no bounds through the LSTM); "
-      "use generator kind full or chunked");
+  detail::throw_interval_unsupported(
+      "RecurrentGenerator: interval propagation is not supported (no bounds through the LSTM)");
 }
 
 torch::Tensor RecurrentGeneratorImpl::forward(const torch::Tensor& cond) {
-  // output->forward(raw(cond)), fused.
-  return kernels::affine_head(
-      head_input(cond), head->weight, head->bias, output->scale, output->base(), cond.size(0));
+  return detail::GeneratorHead(*head, *output).forward(head_input(cond), cond.size(0));
 }
 
 torch::Tensor RecurrentGeneratorImpl::squared_distance(
     const torch::Tensor& cond, const torch::Tensor& target) {
-  return kernels::affine_head_squared_distance(
-      head_input(cond), head->weight, head->bias, output->scale, output->base(), cond.size(0),
-      target);
+  return detail::GeneratorHead(*head, *output)
+      .squared_distance(head_input(cond), cond.size(0), target);
 }
 
 }  // namespace hnet

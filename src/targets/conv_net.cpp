@@ -6,6 +6,14 @@
 
 namespace hnet {
 
+struct ConvNetImpl::Conv : detail::ConvUnit {
+  using ConvUnit::ConvUnit;
+};
+
+struct ConvNetImpl::Fc : detail::LinearUnit {
+  using LinearUnit::LinearUnit;
+};
+
 ConvNetImpl::ConvNetImpl(ConvNetOptions options) : options(std::move(options)) {
   reset();
 }

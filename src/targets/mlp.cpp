@@ -4,6 +4,10 @@
 
 namespace hnet {
 
+struct MlpImpl::Layer : detail::LinearUnit {
+  using LinearUnit::LinearUnit;
+};
+
 MlpImpl::MlpImpl(MlpOptions options) : options(std::move(options)) {
   reset();
 }

@@ -5,6 +5,10 @@
 
 namespace hnet {
 
+struct ResNetImpl::Unit : detail::ConvUnit {
+  using ConvUnit::ConvUnit;
+};
+
 struct ResNetImpl::Block {
   size_t conv1 = 0;
   size_t conv2 = 0;

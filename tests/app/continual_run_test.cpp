@@ -213,8 +213,8 @@ TEST(Experiment, BuildsTheLowRankRecurrentGeneratorsAndPhmTargetFromTheirKeys) {
       "rank must be in [1, min(out, in)] = [1, 2] for fc2.weight [2, 24], got 3");
   EXPECT_THROW_WITH(
       ContinualExperiment::build(tiny_config("interval", {"generator.kind=recurrent"})),
-      "config key 'generator.kind' must be a generator with interval propagation for method "
-      "interval, got 'recurrent'");
+      "config key 'generator.kind' must be one of chunked, full for method interval (interval "
+      "propagation), got 'recurrent'");
   // A model the values cannot build is the configuration's fault: bad input.
   EXPECT_THROW(
       ContinualExperiment::build(

@@ -4,11 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "hnet/generators/chunked_generator.h"
-#include "hnet/generators/full_generator.h"
-#include "hnet/generators/layerwise_generator.h"
-#include "hnet/generators/low_rank_generator.h"
-#include "hnet/generators/recurrent_generator.h"
+#include "hnet/generators/registry.h"
 #include "hnet/targets/conv_net.h"
 #include "hnet/targets/mlp.h"
 #include "hnet/targets/module_adapter.h"
@@ -144,14 +140,14 @@ std::vector<TargetCase> small_targets() {
 }
 
 std::vector<GeneratorCase> all_generators() {
-  return {
-      {"Full", [](auto spec, auto o) { return FullGenerator(spec, o).ptr(); }},
-      {"Chunked", [](auto spec, auto o) { return ChunkedGenerator(spec, o).ptr(); }},
-      {"Layerwise", [](auto spec, auto o) { return LayerwiseGenerator(spec, o).ptr(); }},
-      // Rank 1 fits every small target (Siren's last layer is [1, 5]).
-      {"LowRank", [](auto spec, auto o) { return LowRankGenerator(spec, o, 1).ptr(); }},
-      {"Recurrent", [](auto spec, auto o) { return RecurrentGenerator(spec, o).ptr(); }},
-  };
+  std::vector<GeneratorCase> cases;
+  for (const auto& kind : generator_kinds()) {
+    // Low rank 1 fits every small target (Siren's last layer is [1, 5]).
+    cases.push_back({kind, [kind](auto spec, auto o) {
+                       return make_generator(kind, spec, o, LowRankOptions(1));
+                     }});
+  }
+  return cases;
 }
 
 data::TaskData blobs(int64_t task, int64_t n) {

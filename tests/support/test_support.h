@@ -63,9 +63,10 @@ struct TargetCase {
 };
 std::vector<TargetCase> small_targets();
 
-/// Every generator, built for a spec with the given options.
+/// Every generator kind (registry.h), built for a spec with the given
+/// options (lowrank at rank 1).
 struct GeneratorCase {
-  std::string name;
+  std::string name;  ///< the kind
   std::function<std::shared_ptr<WeightGenerator>(std::shared_ptr<const Spec>, GeneratorOptions)>
       make;
 };

@@ -53,7 +53,4 @@ class FullGeneratorImpl : public torch::nn::Cloneable<FullGeneratorImpl>, public
 };
 TORCH_MODULE(FullGenerator);
 
-/// Checks cond is [B, condition_dim] for generator `who`.
-void check_condition(const torch::Tensor& cond, int64_t condition_dim, const char* who);
-
 }  // namespace hnet

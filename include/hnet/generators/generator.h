@@ -6,14 +6,13 @@
 #include <torch/nn/module.h>
 #include <torch/types.h>
 
-#include <functional>
 #include <memory>
 #include <vector>
 
+#include "hnet/activation.h"
 #include "hnet/interval.h"
 #include "hnet/parametrizations/output_parametrization.h"
 #include "hnet/spec.h"
-#include "hnet/targets/activation.h"
 
 namespace hnet {
 
@@ -53,7 +52,8 @@ class WeightGenerator {
   virtual torch::nn::Module& as_module() = 0;
   /// Interval bound propagation (see interval.h): an interval of conditions
   /// [B, condition_dim] -> an interval of flat weights [B, N] containing
-  /// forward(c) for every c in it. Generators that do not support it throw.
+  /// forward(c) for every c in it. Generators that do not support it throw
+  /// (which kinds do: generator_supports_interval in registry.h).
   virtual Interval forward_interval(const Interval& cond);
   /// sum((forward(cond) - target)^2), differentiable with respect to the
   /// generator's parameters: the output regulariser of continual learning.
@@ -63,27 +63,3 @@ class WeightGenerator {
 };
 
 }  // namespace hnet
-
-namespace hnet::detail {
-
-/// Validates the fields every generator reads; messages start with `who`.
-void check_generator_options(const GeneratorOptions& options, const char* who);
-
-/// Hyperfan initialisation of a generator head reading `trunk`'s output:
-/// weights N(0, s^2) so raw outputs have variance `output_variance` for
-/// trunk inputs distributed like `sample`; zero bias.
-void init_head(
-    torch::Tensor& weight, torch::Tensor& bias, double input_second_moment, double output_variance);
-
-/// Condition-like random inputs for calibrating a trunk: [rows, dim] with
-/// entries N(0, second_moment).
-torch::Tensor calibration_sample(int64_t rows, int64_t dim, double second_moment);
-
-/// Calibrates `output` (see OutputParametrizationImpl::calibrate) on the raw
-/// outputs `raw` gives for 256 sample conditions, 4 at a time so that huge
-/// generators stay within memory.
-void calibrate_output(
-    OutputParametrizationImpl& output,
-    const std::function<torch::Tensor(const torch::Tensor&)>& raw, const GeneratorOptions& options);
-
-}  // namespace hnet::detail

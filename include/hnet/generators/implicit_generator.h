@@ -16,14 +16,13 @@
 
 #include <torch/arg.h>
 #include <torch/nn/cloneable.h>
-#include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 
 #include <cstdint>
 #include <vector>
 
-#include "hnet/generators/trunk.h"
-#include "hnet/targets/activation.h"
+#include "hnet/activation.h"
+#include "hnet/generators/coordinate_tower.h"
 
 namespace hnet {
 
@@ -89,29 +88,6 @@ struct ImplicitGeneratorOptions {
   /// tower rows instead of 200,960 MLP rows.
   TORCH_ARG(int64_t, rank) = 0;
 };
-
-/// An MLP over Fourier features whose first product its caller computes
-/// (split into parts, plus learned embeddings): activation, trunk, head.
-/// The additive form's g (one output) and each tower of the bilinear form
-/// (K outputs).
-class CoordinateTowerImpl : public torch::nn::Cloneable<CoordinateTowerImpl> {
- public:
-  CoordinateTowerImpl(
-      int64_t in_dim, std::vector<int64_t> hidden, int64_t out_dim, Activation activation);
-  void reset() override;
-  void reset_parameters();
-  /// pre [M, hidden[0]] (the first product plus anything added to it) ->
-  /// [M, out_dim].
-  torch::Tensor finish(const torch::Tensor& pre);
-
-  int64_t in_dim, out_dim;
-  std::vector<int64_t> hidden;
-  Activation activation;
-  torch::nn::Linear first{nullptr};
-  Trunk trunk{nullptr};
-  torch::nn::Linear head{nullptr};
-};
-TORCH_MODULE(CoordinateTower);
 
 /// The coordinate network and the layer generation built on it.
 ///
@@ -220,12 +196,9 @@ class ImplicitGeneratorImpl : public torch::nn::Cloneable<ImplicitGeneratorImpl>
   torch::Tensor width_frequencies;  ///< [Fw] buffer, pi * the width coordinate's
 
  private:
-  /// [n] values of coordinate column `part` -> [n, 2F] (2Fw for the width)
-  /// Fourier features.
-  torch::Tensor features(const torch::Tensor& c, int64_t part) const;
-  /// First column and count of coordinate column `part`'s features in
-  /// net->first->weight.
-  std::pair<int64_t, int64_t> feature_columns(int64_t part) const;
+  /// [n] values of coordinate column `column` -> [n, 2F] (2Fw for the
+  /// width) Fourier features.
+  torch::Tensor features(const torch::Tensor& c, int64_t column) const;
   /// A parameter whose dtype and device every tensor made here follows.
   const torch::Tensor& any_weight() const;
   /// Rows of `table` [n, H] for coordinates c = (j + 1/2) / n, [m, H].

@@ -131,7 +131,7 @@ class LowRankGeneratorImpl : public torch::nn::Cloneable<LowRankGeneratorImpl>,
   /// The factors before composition, [B, layout().factor_spec()->numel()].
   torch::Tensor factors(const torch::Tensor& cond);
   /// Throws: interval bounds do not pass through products of factors
-  /// (use a chunked or full generator for the interval method).
+  /// (generator_supports_interval("lowrank") is false).
   Interval forward_interval(const Interval& cond) override;
 
   const LowRankLayout& layout() const {

@@ -10,8 +10,8 @@
 
 #include <vector>
 
+#include "hnet/activation.h"
 #include "hnet/interval.h"
-#include "hnet/targets/activation.h"
 
 namespace hnet {
 

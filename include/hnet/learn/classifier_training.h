@@ -2,8 +2,9 @@
 /// \file
 /// Training a hypernetwork-generated classifier on one task: the generator
 /// and a learned condition vector are optimised so that
-/// target(x, generator(e)) fits the data. The building block of `make demo`
-/// and of the continual-learning methods.
+/// target(x, generator(e)) fits the data. What `hnet demo` runs; the
+/// continual learner (continual.h) has its own training loop, and only
+/// `accuracy` is shared (with the NeuMeta training, neumeta.h).
 
 #include <torch/arg.h>
 #include <torch/types.h>
@@ -33,7 +34,8 @@ struct ClassifierTrainingOptions {
 
 struct ClassifierTrainingResult {
   double test_accuracy = 0;  ///< fraction in [0, 1]
-  double final_loss = 0;     ///< mean training loss of the last logging window
+  /// Mean training loss of the last logging window (0 when log_every is 0).
+  double final_loss = 0;
   int64_t steps = 0;
   double seconds = 0;
 };

@@ -9,16 +9,11 @@
 
 #include <vector>
 
-#include "hnet/targets/activation.h"
+#include "hnet/activation.h"
 #include "hnet/targets/norm.h"
 #include "hnet/targets/target.h"
 
 namespace hnet {
-
-namespace detail {
-class ConvUnit;
-class LinearUnit;
-}  // namespace detail
 
 /// Example: `ConvNetOptions().channels({20, 50}).hidden(500).norm(Norm::kBatch)`
 struct ConvNetOptions {
@@ -68,9 +63,11 @@ class ConvNetImpl : public torch::nn::Cloneable<ConvNetImpl>, public Target {
   ConvNetOptions options;
 
  private:
+  struct Conv;  // a convolution (and batch norm), defined in conv_net.cpp
+  struct Fc;    // a dense or PHM fully connected layer, likewise
   std::shared_ptr<const Spec> spec_;
-  std::vector<detail::ConvUnit> convs_;
-  std::vector<detail::LinearUnit> fcs_;
+  std::vector<Conv> convs_;
+  std::vector<Fc> fcs_;
   int64_t stats_slot_ = 0;
 };
 TORCH_MODULE(ConvNet);

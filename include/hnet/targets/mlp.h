@@ -8,15 +8,11 @@
 
 #include <vector>
 
+#include "hnet/activation.h"
 #include "hnet/interval.h"
-#include "hnet/targets/activation.h"
 #include "hnet/targets/target.h"
 
 namespace hnet {
-
-namespace detail {
-class LinearUnit;
-}
 
 /// Example: `MlpOptions({784, 400, 400, 10}).activation(Activation::kTanh).phm(4)`
 struct MlpOptions {
@@ -61,8 +57,9 @@ class MlpImpl : public torch::nn::Cloneable<MlpImpl>, public Target {
   MlpOptions options;
 
  private:
+  struct Layer;  // a dense or PHM layer, defined in mlp.cpp
   std::shared_ptr<const Spec> spec_;
-  std::vector<detail::LinearUnit> layers_;
+  std::vector<Layer> layers_;
 };
 TORCH_MODULE(Mlp);
 

@@ -40,7 +40,7 @@ namespace hnet {
 ///   auto net = torch::nn::Sequential(torch::nn::Linear(784, 100),
 ///                                    torch::nn::ReLU(), torch::nn::Linear(100, 10));
 ///   ModuleAdapter target(net);
-///   FullGenerator gen(target->spec(), FullGeneratorOptions(8));
+///   FullGenerator gen(target->spec(), GeneratorOptions(8));
 ///   auto logits = target->forward(x, Weights(target->spec(), gen->forward(z)[0]));
 class ModuleAdapterImpl : public torch::nn::Cloneable<ModuleAdapterImpl>, public Target {
  public:

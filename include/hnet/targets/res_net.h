@@ -16,10 +16,6 @@
 
 namespace hnet {
 
-namespace detail {
-class ConvUnit;
-}
-
 /// Example: `ResNetOptions().depth(20).in_channels(1).norm(Norm::kBatch)`
 struct ResNetOptions {
   /// 6n + 2 with n >= 1 (8, 14, 20, 32, ...).
@@ -58,9 +54,10 @@ class ResNetImpl : public torch::nn::Cloneable<ResNetImpl>, public Target {
   ResNetOptions options;
 
  private:
+  struct Unit;  // a convolution and its batch norm, defined in res_net.cpp
   struct Block;
   std::shared_ptr<const Spec> spec_;
-  std::vector<detail::ConvUnit> units_;  // stem, then per block conv1, conv2[, proj]
+  std::vector<Unit> units_;  // stem, then per block conv1, conv2[, proj]
   std::vector<Block> blocks_;
   size_t fc_ = 0;
   int64_t stats_slot_ = 0;

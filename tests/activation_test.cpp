@@ -1,4 +1,4 @@
-#include "hnet/targets/activation.h"
+#include "hnet/activation.h"
 
 #include "support/test_support.h"
 
