@@ -2,6 +2,8 @@
 
 #include <torch/nn/functional/loss.h>
 
+#include <cmath>
+
 #include "hnet/io/module_state.h"
 #include "hnet/kernels/distance.h"
 
@@ -73,6 +75,11 @@ torch::Tensor GeneratorMethod::snapshot_penalty(
     p = p + kernels::squared_distance(own(radius), own(snapshot_rows(snapshot_radius_, rows)));
   }
   return p * (beta / rows.size(0));
+}
+
+void check_regularizer_options(double beta, int64_t subset, const char* who) {
+  TORCH_CHECK(beta >= 0 && std::isfinite(beta), who, ": beta must be >= 0, got ", beta);
+  TORCH_CHECK(subset >= 0, who, ": reg_subset must be >= 0, got ", subset);
 }
 
 torch::Tensor regularised_tasks(int64_t t, int64_t subset, at::Generator& rng) {

@@ -10,15 +10,7 @@ HyperclMethod::HyperclMethod(
     : GeneratorMethod(std::move(generator), std::move(heads)),
       embeddings_(std::move(embeddings)),
       options_(options) {
-  TORCH_CHECK(
-      options_.beta() >= 0 && std::isfinite(options_.beta()), "hypercl: beta must be >= 0, got ",
-      options_.beta());
-  TORCH_CHECK(
-      options_.reg_subset() >= 0, "hypercl: reg_subset must be >= 0, got ", options_.reg_subset());
-}
-
-std::vector<NamedParameter> HyperclMethod::begin_task(int64_t t) {
-  auto params = GeneratorMethod::begin_task(t);
+  check_regularizer_options(options_.beta(), options_.reg_subset(), "hypercl");
   if (regularises(t)) take_snapshot(t);
   return params;
 }

@@ -13,14 +13,7 @@ IntervalMethod::IntervalMethod(
     : GeneratorMethod(std::move(generator), std::move(heads)),
       embeddings_(std::move(embeddings)),
       options_(options) {
-  TORCH_CHECK(
-      options_.beta() >= 0 && std::isfinite(options_.beta()), "interval: beta must be >= 0, got ",
-      options_.beta());
-  TORCH_CHECK(
-      options_.reg_subset() >= 0, "interval: reg_subset must be >= 0, got ", options_.reg_subset());
-  TORCH_CHECK(
-      options_.kappa() >= 0 && options_.kappa() <= 1, "interval: kappa must be in [0, 1], got ",
-      options_.kappa());
+  check_regularizer_options(options_.beta(), options_.reg_subset(), "interval");
 }
 
 std::vector<NamedParameter> IntervalMethod::begin_task(int64_t t) {

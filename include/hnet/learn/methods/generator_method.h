@@ -57,6 +57,10 @@ class GeneratorMethod : public ContinualMethod {
   torch::Tensor snapshot_radius_;  // interval: their radii
 };
 
+/// Checks an output regulariser's settings (beta >= 0 and finite, subset
+/// >= 0); throws naming `who` otherwise.
+void check_regularizer_options(double beta, int64_t subset, const char* who);
+
 /// The earlier tasks (int64 rows of [0, t)) regularised in one step: all of
 /// them when `subset` is 0 or >= t, else `subset` of them drawn from `rng`.
 torch::Tensor regularised_tasks(int64_t t, int64_t subset, at::Generator& rng);
