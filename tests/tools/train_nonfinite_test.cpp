@@ -50,23 +50,39 @@ TEST_F(TrainNonFiniteTest, StopsNamingTaskStepAndTensorAndKeepsTheLastCheckpoint
   }
 }
 
-// A disk that fills up is a failure of the run (exit 1), not bad input: the
-// child inherits a 4 KiB file-size limit (SIGXFSZ ignored, so writes fail
-// with EFBIG), which config.yaml and the metrics fit in and a checkpoint does not.
-TEST_F(TrainNonFiniteTest, AFullDiskIsARunFailure) {
+// Runs hnet with a 4 KiB file-size limit (SIGXFSZ ignored, so a longer
+// write fails with EFBIG, as on a full disk); config.yaml and the metrics fit
+// in it, a checkpoint or exported weights do not.
+test::CliResult run_with_full_disk(const std::vector<std::string>& args, const std::string& dir) {
   struct rlimit before;
-  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &before), 0);
+  EXPECT_EQ(::getrlimit(RLIMIT_FSIZE, &before), 0);
   auto* handler = ::signal(SIGXFSZ, SIG_IGN);
   struct rlimit small = before;
   small.rlim_cur = 4096;
-  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
-  auto r = test::run_hnet({"train", config_, "--out", path("run")}, {}, dir_.string());
+  EXPECT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  auto r = test::run_hnet(args, {}, dir);
   ::setrlimit(RLIMIT_FSIZE, &before);
   ::signal(SIGXFSZ, handler);
+  return r;
+}
+
+// A disk that fills up is a failure of the run (exit 1), not bad input.
+TEST_F(TrainNonFiniteTest, AFullDiskIsARunFailure) {
+  auto r = run_with_full_disk({"train", config_, "--out", path("run")}, dir_.string());
   EXPECT_EQ(r.status, 1) << r.err;
   EXPECT_THAT(r.err, ::testing::HasSubstr("checkpoint.safetensors"));
   EXPECT_EQ(test::line_count(r.err), 1) << r.err;
   EXPECT_FALSE(fs::exists(path("run/checkpoint.safetensors")));
+
+  r = test::run_hnet({"train", config_, "--out", path("ok")}, {}, dir_.string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = run_with_full_disk(
+      {"generate", path("ok/checkpoint.safetensors"), "--task", "1", "--out",
+       path("w.safetensors")},
+      dir_.string());
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_EQ(test::line_count(r.err), 1) << r.err;
+  EXPECT_FALSE(fs::exists(path("w.safetensors")));
 }
 
 TEST_F(TrainNonFiniteTest, TheRealCliIgnoresFaultVariables) {

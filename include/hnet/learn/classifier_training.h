@@ -2,9 +2,9 @@
 /// \file
 /// Training a hypernetwork-generated classifier on one task: the generator
 /// and a learned condition vector are optimised so that
-/// target(x, generator(e)) fits the data. What `hnet demo` runs; the
-/// continual learner (continual.h) has its own training loop, and only
-/// `accuracy` is shared (with the NeuMeta training, neumeta.h).
+/// target(x, generator(e)) fits the data. What the example program
+/// examples/fmnist_classifier.cpp runs; the continual learner (continual.h)
+/// has its own training loop. Accuracy is measured with evaluation.h.
 
 #include <torch/arg.h>
 #include <torch/types.h>

@@ -11,6 +11,10 @@ HyperclMethod::HyperclMethod(
       embeddings_(std::move(embeddings)),
       options_(options) {
   check_regularizer_options(options_.beta(), options_.reg_subset(), "hypercl");
+}
+
+std::vector<NamedParameter> HyperclMethod::begin_task(int64_t t) {
+  auto params = GeneratorMethod::begin_task(t);
   if (regularises(t)) take_snapshot(t);
   return params;
 }
