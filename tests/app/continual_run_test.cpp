@@ -215,6 +215,9 @@ TEST(Experiment, BuildsTheLowRankRecurrentGeneratorsAndPhmTargetFromTheirKeys) {
       ContinualExperiment::build(tiny_config("interval", {"generator.kind=recurrent"})),
       "config key 'generator.kind' must be one of chunked, full for method interval (interval "
       "propagation), got 'recurrent'");
+  EXPECT_THROW_WITH(
+      ContinualExperiment::build(tiny_config("interval", {"target.kind=convnet"})),
+      "config key 'target.kind' must be mlp for method interval");
   // A model the values cannot build is the configuration's fault: bad input.
   EXPECT_THROW(
       ContinualExperiment::build(
