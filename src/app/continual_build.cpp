@@ -85,6 +85,11 @@ MethodBuild interval_method(const io::Config& c, const TaskHeads& heads, int64_t
       generator_supports_interval(kind), "config key 'generator.kind' must be one of ",
       c10::Join(", ", interval_generator_kinds()),
       " for method interval (interval propagation), got '", kind, "'");
+  HNET_CHECK_INPUT(
+      c.get_string("target.kind") == "mlp",
+      "config key 'target.kind' must be mlp for method interval (interval propagation through "
+      "the target), got '",
+      c.get_string("target.kind"), "'");
   const auto embedding =
       IntervalEmbeddingOptions(tasks, c.get_int("embedding.dim")).eps(c.get_float("interval.eps"));
   auto generator = generator_from_config(c, heads.generated_spec(), embedding.second_moment());

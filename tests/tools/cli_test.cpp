@@ -9,8 +9,8 @@
 
 #include "hnet/data/fashion_mnist.h"
 #include "hnet/io/safetensors.h"
-#include "hnet/learn/experiment.h"
-#include "hnet/learn/neumeta_experiment.h"
+#include "hnet/app/continual_experiment.h"
+#include "hnet/app/neumeta_run.h"
 #include "support/test_support.h"
 
 namespace hnet {

@@ -14,6 +14,9 @@ IntervalMethod::IntervalMethod(
       embeddings_(std::move(embeddings)),
       options_(options) {
   check_regularizer_options(options_.beta(), options_.reg_subset(), "interval");
+  TORCH_CHECK(
+      options_.kappa() >= 0 && options_.kappa() <= 1, "interval: kappa must be in [0, 1], got ",
+      options_.kappa());
 }
 
 std::vector<NamedParameter> IntervalMethod::begin_task(int64_t t) {
