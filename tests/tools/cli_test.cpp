@@ -7,10 +7,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include "hnet/data/fashion_mnist.h"
-#include "hnet/io/safetensors.h"
 #include "hnet/app/continual_experiment.h"
 #include "hnet/app/neumeta_run.h"
+#include "hnet/data/fashion_mnist.h"
+#include "hnet/io/safetensors.h"
 #include "support/test_support.h"
 
 namespace hnet {
