@@ -23,7 +23,7 @@ BENCH_ARGS ?=
 
 # clang and its runtime (libFuzzer, sanitizers), only for `make fuzz`.
 FUZZ_PACKAGES := clang-14 libclang-rt-14-dev
-FUZZERS := fuzz_safetensors fuzz_idx fuzz_config
+FUZZERS := fuzz_safetensors fuzz_idx fuzz_config fuzz_checkpoint_metadata
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LAUNCHER := $(shell command -v ccache >/dev/null 2>&1 && echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)

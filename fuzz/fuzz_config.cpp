@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "fuzz_support.h"
 #include "hnet/io/config.h"
 
 namespace {
@@ -52,12 +53,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       start = end + 1;
     }
   }
-  try {
+  hnet::fuzz::expect_only_input_errors([&] {
     const auto config = hnet::io::Config::resolve_text(schema(), text, "fuzz.yaml", overrides);
     const auto again = hnet::io::Config::resolve_text(schema(), config.to_yaml(), "round-trip", {});
     if (again != config) std::abort();
-  } catch (const c10::ValueError&) {
-    // Bad input is reported as such; any other error escapes to the fuzzer.
-  }
+  });
   return 0;
 }

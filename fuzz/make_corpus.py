@@ -72,3 +72,12 @@ put("config", "overrides", "seed: 1\n%%\ntasks=3\noptimizer={lr: 0.5}\ntarget.hi
     "data.root=\"a b\"")
 put("config", "anchors", "target: {hidden: &w [3, 4]}\n%%\ndata.root=*w")
 put("config", "quoted", "data:\n  root: \"tab\\there \\x01 \\u00e9\"\n  sequence: 'split'\n")
+
+# Checkpoint metadata: [tasks done, extra tasks] + values split by "\n%%\n".
+SEP = "\n%%\n"
+put("checkpoint_metadata", "two_tasks",
+    b"\x02\x01" + SEP.join(["[[0.9],[0.8,0.95]]", "12.5", "400", "1234"]).encode())
+put("checkpoint_metadata", "no_bytes", b"\x01\x00" + SEP.join(["[[1.0]]", "0.000000", "0"]).encode())
+put("checkpoint_metadata", "nan_seconds", b"\x01\x00" + SEP.join(["[[0.5]]", "nan", "7", "8"]).encode())
+put("checkpoint_metadata", "huge_number", b"\x01\x00" + SEP.join(["[[1e400]]", "1", "7", "8"]).encode())
+put("checkpoint_metadata", "null_cell", b"\x02\x00" + SEP.join(["[[null],[0.1,0.2]]", "1", "7"]).encode())

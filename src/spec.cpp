@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <numeric>
 #include <sstream>
+#include <string_view>
 
 namespace hnet {
 
@@ -30,7 +31,7 @@ std::string shape_str(torch::IntArrayRef shape) {
 
 namespace {
 
-size_t edit_distance(const std::string& a, const std::string& b) {
+size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<size_t> row(b.size() + 1);
   std::iota(row.begin(), row.end(), 0);
   for (size_t i = 1; i <= a.size(); ++i) {
@@ -48,16 +49,19 @@ size_t edit_distance(const std::string& a, const std::string& b) {
 }  // namespace
 
 std::string closest_name(const std::string& name, const std::vector<std::string>& known) {
-  // The distance costs |name| x |candidate|: a hostile megabyte-long name
-  // (a config key, say) is compared by its start only.
-  const std::string head = name.substr(0, 256);
+  // The distance costs |name| x |candidate|: hostile names (a megabyte-long
+  // config key or tensor name, a file with millions of tensors) are compared
+  // by their first 256 bytes, among the first 4096 candidates.
+  constexpr size_t kCompared = 256;
+  constexpr size_t kCandidates = 4096;
+  const std::string_view head = std::string_view(name).substr(0, kCompared);
   std::string best;
   size_t best_distance = SIZE_MAX;
-  for (const auto& candidate : known) {
-    size_t d = edit_distance(head, candidate);
+  for (size_t i = 0; i < known.size() && i < kCandidates; ++i) {
+    size_t d = edit_distance(head, std::string_view(known[i]).substr(0, kCompared));
     if (d < best_distance) {
       best_distance = d;
-      best = candidate;
+      best = known[i];
     }
   }
   return best;

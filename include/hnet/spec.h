@@ -105,7 +105,9 @@ class Spec {
 std::string shape_str(const std::vector<int64_t>& shape);
 std::string shape_str(torch::IntArrayRef shape);
 
-/// The known name closest to `name` by edit distance ("" when `known` is empty).
+/// The known name closest to `name` by edit distance ("" when `known` is
+/// empty). Bounded work: names are compared by their first 256 bytes, among
+/// the first 4096 of `known`.
 std::string closest_name(const std::string& name, const std::vector<std::string>& known);
 
 }  // namespace hnet

@@ -37,22 +37,41 @@ std::vector<std::string> split_names(const std::string& list) {
   return names;
 }
 
-// The generator of `c` for `spec`, for conditions whose entries have second
+// The generator options of `c`, for conditions whose entries have second
 // moment `condition_second_moment` (the hyperfan initialisation assumes it).
+GeneratorOptions generator_options(const io::Config& c, double condition_second_moment) {
+  return GeneratorOptions(c.get_int("embedding.dim"))
+      .hidden(c.get_int_list("generator.hidden"))
+      .chunk_size(c.get_int("generator.chunk_size"))
+      .embedding_dim(c.get_int("generator.chunk_embedding_dim"))
+      .condition_second_moment(condition_second_moment)
+      .output(OutputOptions()
+                  .mode(parse_output_mode(c.get_string("generator.output")))
+                  .fan(parse_fan(c.get_string("generator.fan"))));
+}
+
+LowRankOptions low_rank_options(const io::Config& c) {
+  return LowRankOptions(c.get_int("generator.rank"))
+      .dense(split_names(c.get_string("generator.dense")));
+}
+
+// The generator of `c` for `spec` (see generator_options).
 std::shared_ptr<WeightGenerator> generator_from_config(
     const io::Config& c, const std::shared_ptr<const Spec>& spec, double condition_second_moment) {
-  const auto options = GeneratorOptions(c.get_int("embedding.dim"))
-                           .hidden(c.get_int_list("generator.hidden"))
-                           .chunk_size(c.get_int("generator.chunk_size"))
-                           .embedding_dim(c.get_int("generator.chunk_embedding_dim"))
-                           .condition_second_moment(condition_second_moment)
-                           .output(OutputOptions()
-                                       .mode(parse_output_mode(c.get_string("generator.output")))
-                                       .fan(parse_fan(c.get_string("generator.fan"))));
   return make_generator(
-      c.get_string("generator.kind"), spec, options,
-      LowRankOptions(c.get_int("generator.rank"))
-          .dense(split_names(c.get_string("generator.dense"))));
+      c.get_string("generator.kind"), spec, generator_options(c, condition_second_moment),
+      low_rank_options(c));
+}
+
+// The parameters the method of `c` will build, counted before it builds
+// them: `tasks` networks for separate; otherwise the generator and an
+// upper bound of the per-task conditions (an interval's centre and radius).
+int64_t planned_parameters(const io::Config& c, const TaskHeads& heads, int64_t tasks) {
+  if (c.get_string("method") == "separate") return tasks * heads.task_spec()->numel();
+  return generator_parameter_count(
+             c.get_string("generator.kind"), *heads.generated_spec(), generator_options(c, 1),
+             low_rank_options(c)) +
+         2 * tasks * c.get_int("embedding.dim");
 }
 
 struct MethodBuild {
@@ -132,7 +151,10 @@ void build_models(ContinualExperiment& e) {
   HNET_CHECK_INPUT(
       factory != method_factories().end(), "config key 'method': unknown method '",
       c.get_string("method"), "'");
-  auto method = factory->second(c, TaskHeads(e.target->spec(), heads), tasks);
+  const TaskHeads task_heads(e.target->spec(), heads);
+  check_parameter_budget(
+      c, planned_parameters(c, task_heads, tasks), "method " + c.get_string("method"));
+  auto method = factory->second(c, task_heads, tasks);
   e.generator = method.generator;
   e.learner = std::make_unique<ContinualLearner>(
       e.target, method.method, tasks,

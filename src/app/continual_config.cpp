@@ -15,7 +15,7 @@ io::ConfigSchema continual_config_schema() {
             .choices({"hypercl", "interval", "finetune", "separate"})
             .help("continual-learning method"));
   add_common_keys(s, 0);
-  s.add(ConfigKey::integer("tasks", 5).min(1).help("number of tasks"));
+  s.add(ConfigKey::integer("tasks", 5).min(1).max(kMaxTasks).help("number of tasks"));
   s.add(ConfigKey::text("data.sequence", "split")
             .choices({"split", "permuted"})
             .help("task sequence"));
@@ -32,38 +32,47 @@ io::ConfigSchema continual_config_schema() {
             .help("hypernetwork architecture"));
   s.add(ConfigKey::integer("generator.rank", 4)
             .min(1)
+            .max(kMaxWidth)
             .help("lowrank: rank of every factored weight matrix, in [1, min(out, in)]"));
   s.add(ConfigKey::text("generator.dense", "")
             .help("lowrank: comma-separated weight entries emitted unfactored, e.g. fc3.weight"));
   s.add(ConfigKey::int_list("generator.hidden", {100, 100})
             .min(1)
+            .max(kMaxWidth)
             .help("hidden widths of the generator"));
-  s.add(ConfigKey::integer("generator.chunk_size", 750).min(1).help("values per chunk"));
+  s.add(ConfigKey::integer("generator.chunk_size", 750)
+            .min(1)
+            .max(kMaxChunk)
+            .help("values per chunk"));
   s.add(ConfigKey::integer("generator.chunk_embedding_dim", 32)
             .min(1)
+            .max(kMaxWidth)
             .help("chunk / layer embedding width"));
   s.add(ConfigKey::text("generator.output", "direct")
             .choices({"direct", "mip"})
             .help("output parametrization"));
   s.add(ConfigKey::text("generator.fan", "in").choices({"in", "out"}).help("hyperfan rule"));
-  s.add(ConfigKey::integer("embedding.dim", 32).min(1).help("task embedding width"));
+  s.add(ConfigKey::integer("embedding.dim", 32).min(1).max(kMaxWidth).help("task embedding width"));
   s.add(ConfigKey::real("optimizer.lr", 0.001).greater_than(0).help("Adam learning rate"));
   s.add(ConfigKey::text("optimizer.schedule", "constant")
             .choices({"constant", "cosine"})
             .help("learning rate over a task"));
-  s.add(ConfigKey::integer("optimizer.batch_size", 32).min(1).help("batch size"));
-  s.add(ConfigKey::integer("optimizer.steps", 1000).min(1).help("training steps per task"));
+  s.add(ConfigKey::integer("optimizer.batch_size", 32).min(1).max(kMaxBatch).help("batch size"));
+  s.add(ConfigKey::integer("optimizer.steps", 1000)
+            .min(1)
+            .max(kMaxSteps)
+            .help("training steps per task"));
   s.add(ConfigKey::real("optimizer.grad_clip", 0).min(0).help("gradient-norm clipping (0: none)"));
   s.add(ConfigKey::real("reg.beta", 0.01).min(0).help("output regulariser strength"));
   s.add(ConfigKey::integer("reg.subset", 0)
             .min(0)
+            .max(kMaxTasks)
             .help("earlier tasks regularised per step (0: all)"));
   s.add(ConfigKey::real("interval.eps", 0.5)
             .greater_than(0)
             .help("L1 radius budget of each embedding interval"));
   s.add(ConfigKey::real("interval.kappa", 0.5).min(0).max(1).help("weight of the centre loss"));
-  s.add(ConfigKey::integer("log.every", 100).min(1).help("steps between metric lines"));
-  s.add(ConfigKey::integer("eval.batch_size", 1000).min(1).help("evaluation batch size"));
+  add_reporting_keys(s);
   return s;
 }
 

@@ -1,25 +1,13 @@
 // Evaluating and exporting the networks of a continual-learning checkpoint.
 
-#include <filesystem>
-
 #include "hnet/app/continual_experiment.h"
 #include "hnet/app/continual_run.h"
 #include "hnet/app/target_factory.h"
 #include "hnet/errors.h"
+#include "hnet/io/file_safety.h"
 #include "hnet/io/safetensors.h"
 
 namespace hnet {
-namespace {
-
-namespace fs = std::filesystem;
-
-// True when `a` and `b` name the same file (after resolving links).
-bool same_file(const std::string& a, const std::string& b) {
-  std::error_code ec;
-  return fs::equivalent(a, b, ec) && !ec;
-}
-
-}  // namespace
 
 std::vector<double> evaluate_checkpoint(const std::string& path) {
   int64_t done = 0;
@@ -30,9 +18,7 @@ std::vector<double> evaluate_checkpoint(const std::string& path) {
 }
 
 void generate_from_checkpoint(const std::string& path, int64_t task, const std::string& out) {
-  HNET_CHECK_INPUT(
-      !same_file(path, out), "the output file ", out, " is the checkpoint ", path,
-      " itself; choose another output");
+  io::check_output_is_not_input(out, {path});
   int64_t done = 0;
   auto e = ContinualExperiment::from_checkpoint(path, &done);
   HNET_CHECK_INPUT(

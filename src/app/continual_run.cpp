@@ -17,6 +17,7 @@
 #include "hnet/app/run_folder.h"
 #include "hnet/errors.h"
 #include "hnet/io/atomic_file.h"
+#include "hnet/io/file_safety.h"
 #include "hnet/io/plot.h"
 
 namespace hnet {
@@ -25,6 +26,10 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
+
+// Every file a run writes in its folder.
+const std::vector<std::string> kContinualRunFiles{
+    kCheckpointFile, "config.yaml", "metrics.jsonl", "summary.json", "accuracy.png"};
 
 std::string fixed(double v, int digits) {
   char buf[32];
@@ -45,7 +50,7 @@ struct Run {
 };
 
 // Task t: train, evaluate every task seen, log, checkpoint.
-void learn_task(Run& run, int64_t t, std::ofstream& metrics, Progress& progress) {
+void learn_task(Run& run, int64_t t, MetricsLog& metrics, Progress& progress) {
   auto& e = run.experiment;
   const int64_t tasks = static_cast<int64_t>(e.tasks.size());
   const int64_t log_every = e.config.get_int("log.every");
@@ -55,9 +60,8 @@ void learn_task(Run& run, int64_t t, std::ofstream& metrics, Progress& progress)
   e.learner->train_task(t, e.tasks[t].train, [&](const StepReport& r) {
     progress.update(r.step, r.loss + r.reg);
     if (r.step % log_every == 0) {
-      metrics
-          << json{{"task", r.task + 1}, {"step", r.step}, {"loss", r.loss}, {"reg", r.reg}}.dump()
-          << std::endl;  // whole lines, so `tail -f` and a killed run see them
+      metrics.write_line(
+          json{{"task", r.task + 1}, {"step", r.step}, {"loss", r.loss}, {"reg", r.reg}}.dump());
     }
   });
   run.state.train_steps += e.config.get_int("optimizer.steps");
@@ -65,13 +69,15 @@ void learn_task(Run& run, int64_t t, std::ofstream& metrics, Progress& progress)
   std::vector<double> row(tasks, std::nan(""));
   for (int64_t j = 0; j <= t; ++j) row[j] = e.learner->task_accuracy(j, e.tasks[j].test);
   run.state.acc.push_back(row);
-  metrics
-      << json{{"event", "eval"}, {"after_task", t + 1}, {"val_acc", val}, {"test_acc", std::vector<double>(row.begin(), row.begin() + t + 1)}}
-             .dump()
-      << std::endl;
+  metrics.write_line(json{
+      {"event", "eval"},
+      {"after_task", t + 1},
+      {"val_acc", val},
+      {"test_acc", std::vector<double>(row.begin(), row.begin() + t + 1)}}
+                         .dump());
   progress.finish("val acc " + fixed(val, 4));
   run.state.tasks_done = t + 1;
-  run.state.metrics_bytes = static_cast<int64_t>(fs::file_size(run.file("metrics.jsonl")));
+  run.state.metrics_bytes = metrics.size();
 }
 
 void write_results(Run& run, const ContinualSummary& summary, std::ostream& log) {
@@ -94,11 +100,11 @@ std::optional<ContinualSummary> continue_run(Run& run, const ContinualRunOptions
   std::ostream& log = options.log ? *options.log : discard;
   auto& e = run.experiment;
   // Leftovers of writes a killed run could not finish.
-  io::remove_stale_temporaries(run.dir);
+  io::remove_stale_temporaries(run.dir, kContinualRunFiles);
   set_thread_count(e.config.get_int("threads"));
   e.learner->set_hooks(options.hooks);
   // A fresh run owns the folder: lines of an earlier, killed attempt go.
-  auto metrics = open_metrics(run.file("metrics.jsonl"), run.resumed);
+  MetricsLog metrics(run.file("metrics.jsonl"), run.resumed);
   Progress progress(log, ProgressOptions().terminal(options.terminal));
   const int64_t tasks = static_cast<int64_t>(e.tasks.size());
   const double seconds_before = run.state.wall_seconds;
@@ -118,8 +124,10 @@ std::optional<ContinualSummary> continue_run(Run& run, const ContinualRunOptions
   return summary;
 }
 
-Run fresh_run(const io::Config& config, const std::string& dir) {
+Run fresh_run(
+    const io::Config& config, const std::string& dir, const ContinualRunOptions& options) {
   check_new_run_folder(dir, kCheckpointFile);
+  check_run_keeps_inputs(dir, kContinualRunFiles, options.inputs);
   // Everything is validated (config, data) before the folder is touched.
   Run run{dir, ContinualExperiment::build(config), {}, false};
   create_run_folder(dir);
@@ -131,7 +139,7 @@ Run fresh_run(const io::Config& config, const std::string& dir) {
 
 std::optional<ContinualSummary> run_continual_experiment(
     const io::Config& config, const std::string& dir, const ContinualRunOptions& options) {
-  Run run = fresh_run(config, dir);
+  Run run = fresh_run(config, dir, options);
   return continue_run(run, options);
 }
 
@@ -140,9 +148,10 @@ std::optional<ContinualSummary> resume_continual_experiment(
   HNET_CHECK_INPUT(!dir.empty(), "the run folder to resume must not be empty");
   const fs::path ckpt = fs::path(dir) / kCheckpointFile;
   const fs::path saved_config = fs::path(dir) / "config.yaml";
-  if (!fs::exists(ckpt)) {
+  check_run_keeps_inputs(dir, kContinualRunFiles, options.inputs);
+  if (!io::path_exists(ckpt.string())) {
     HNET_CHECK_INPUT(
-        fs::exists(saved_config), "run folder ", dir, ": no ", kCheckpointFile,
+        io::path_exists(saved_config.string()), "run folder ", dir, ": no ", kCheckpointFile,
         " and no config.yaml in it (nothing to resume)");
     // A run killed before its first checkpoint left only its config:
     // resuming it means starting it again.

@@ -13,33 +13,44 @@ io::ConfigSchema neumeta_config_schema() {
   add_common_keys(s, 2);
   s.add(ConfigKey::integer("data.val_size", 0)
             .min(0)
+            .max(kMaxCount)
             .help("last n training images held out of all training, for validation (0: none)"));
   s.add(ConfigKey::int_list("widths.train", {32, 64, 128, 256})
             .min(1)
+            .max(kMaxWidth)
             .help("hidden widths the task loss samples; the largest is the reference's"));
   s.add(ConfigKey::int_list("widths.eval", {32, 48, 64, 96, 128, 192, 256})
             .min(1)
+            .max(kMaxWidth)
             .help("hidden widths evaluated (within the trained range)"));
   s.add(ConfigKey::integer("mlp.steps", 2000)
             .min(1)
+            .max(kMaxSteps)
             .help("steps of the reference and each baseline"));
-  s.add(ConfigKey::integer("mlp.batch_size", 128).min(1).help("batch size of the plain MLPs"));
+  s.add(ConfigKey::integer("mlp.batch_size", 128)
+            .min(1)
+            .max(kMaxBatch)
+            .help("batch size of the plain MLPs"));
   s.add(ConfigKey::real("mlp.lr", 0.001)
             .greater_than(0)
             .help("Adam learning rate of the plain MLPs"));
   s.add(ConfigKey::boolean("order.outgoing", true).help("reorder by outgoing weights too"));
   s.add(ConfigKey::int_list("generator.hidden", {64, 64})
             .min(1)
+            .max(kMaxWidth)
             .help("widths of the coordinate MLP"));
   s.add(ConfigKey::integer("generator.octaves", 8)
             .min(1)
+            .max(30)
             .help("Fourier frequencies 1, 2, 4, ... (count)"));
   s.add(ConfigKey::integer("generator.width_octaves", 0)
             .min(0)
+            .max(30)
             .help("Fourier frequencies 1, 2, 4, ... of the width coordinate (0: "
                   "generator.octaves)"));
   s.add(ConfigKey::integer("generator.rank", 0)
             .min(0)
+            .max(kMaxWidth)
             .help("0: one coordinate MLP per weight (additive); K: two towers, weight = "
                   "<u(out), v(in)>"));
   s.add(ConfigKey::real("generator.noise", 0.0005).min(0).help("std of the coordinate noise"));
@@ -49,16 +60,24 @@ io::ConfigSchema neumeta_config_schema() {
   s.add(ConfigKey::real("optimizer.lr", 0.001)
             .greater_than(0)
             .help("Adam learning rate (generator)"));
-  s.add(ConfigKey::integer("optimizer.batch_size", 128).min(1).help("batch size (generator)"));
-  s.add(ConfigKey::integer("optimizer.steps", 800).min(1).help("generator training steps"));
+  s.add(ConfigKey::integer("optimizer.batch_size", 128)
+            .min(1)
+            .max(kMaxBatch)
+            .help("batch size (generator)"));
+  s.add(ConfigKey::integer("optimizer.steps", 800)
+            .min(1)
+            .max(kMaxSteps)
+            .help("generator training steps"));
   s.add(ConfigKey::text("optimizer.schedule", "cosine")
             .choices({"constant", "cosine"})
             .help("learning rate over training"));
   s.add(ConfigKey::integer("implicit.warmup_steps", 0)
             .min(0)
+            .max(kMaxSteps)
             .help("fit-only steps before the joint ones"));
   s.add(ConfigKey::integer("implicit.widths_per_step", 1)
             .min(1)
+            .max(64)
             .help("widths in each step's task loss"));
   s.add(ConfigKey::text("implicit.width_draws", "uniform")
             .choices({"uniform", "proportional"})
@@ -68,9 +87,9 @@ io::ConfigSchema neumeta_config_schema() {
             .help("weight of the fit to the reference"));
   s.add(ConfigKey::integer("implicit.fit_rows", 32)
             .min(1)
+            .max(kMaxWidth)
             .help("neurons per layer in each step's fit"));
-  s.add(ConfigKey::integer("log.every", 100).min(1).help("steps between metric lines"));
-  s.add(ConfigKey::integer("eval.batch_size", 1000).min(1).help("evaluation batch size"));
+  add_reporting_keys(s);
   return s;
 }
 

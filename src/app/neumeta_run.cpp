@@ -28,6 +28,10 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
+// Every file a run writes in its folder.
+const std::vector<std::string> kNeumetaRunFiles{
+    "summary.json", "config.yaml", "metrics.jsonl", "generator.safetensors", "accuracy.png"};
+
 std::string fixed(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.4f", v);
@@ -60,6 +64,33 @@ void check_widths(const io::Config& c) {
         w >= lo && w <= hi, "config key 'widths.eval' must lie in the trained range [", lo, ", ",
         hi, "] of 'widths.train', got ", w);
   }
+}
+
+// An upper bound of the parameters a run builds, from its configuration
+// alone: the coordinate towers (ImplicitGenerator's layout) with both fixed
+// neuron embeddings, and a 784-w-w-10 MLP per trained and evaluated width.
+int64_t planned_parameters(const io::Config& c) {
+  const auto hidden = c.get_int_list("generator.hidden");
+  const int64_t rank = c.get_int("generator.rank");
+  const int64_t f2 = 2 * c.get_int("generator.octaves");
+  const int64_t fw2 =
+      c.get_int("generator.width_octaves") > 0 ? 2 * c.get_int("generator.width_octaves") : f2;
+  auto tower = [&](int64_t in, int64_t out) {
+    int64_t n = 0;
+    for (int64_t h : hidden) {
+      n += (in + 1) * h;
+      in = h;
+    }
+    return n + (in + 1) * out;
+  };
+  const int64_t inputs = 28 * 28, classes = 10, layers = 3;
+  int64_t n = rank > 0 ? tower(2 * f2 + fw2, rank) + tower(2 * f2 + fw2 + 1, rank) + layers * rank
+                       : tower(3 * f2 + fw2 + 1, 1);
+  n += (inputs + classes) * (hidden.empty() ? 0 : hidden.front());
+  for (const auto& key : {"widths.train", "widths.eval"}) {
+    for (int64_t w : c.get_int_list(key)) n += (inputs + 1) * w + (w + 1) * w + (w + 1) * classes;
+  }
+  return n;
 }
 
 std::vector<double> octaves(int64_t n) {
@@ -171,7 +202,7 @@ void train_generator(
   generator->calibrate_scales(b.ordered);
   match_layer_scales(
       generator, b.ordered, d.train.images.narrow(0, 0, std::min<int64_t>(512, d.train.size())));
-  auto metrics = open_metrics((dir / "metrics.jsonl").string(), false);
+  MetricsLog metrics((dir / "metrics.jsonl").string(), false);
   const int64_t steps = c.get_int("optimizer.steps");
   const int64_t log_every = c.get_int("log.every");
   progress.start("implicit generator", c.get_int("implicit.warmup_steps") + steps);
@@ -191,7 +222,7 @@ void train_generator(
       [&](const ImplicitStep& r) {
         progress.update(r.step, r.task + c.get_float("implicit.fit_weight") * r.fit);
         if (r.step % log_every == 0) {
-          metrics << json{{"step", r.step}, {"task", r.task}, {"fit", r.fit}}.dump() << std::endl;
+          metrics.write_line(json{{"step", r.step}, {"task", r.task}, {"fit", r.fit}}.dump());
         }
       });
   progress.finish();
@@ -280,7 +311,9 @@ NeumetaSummary run_neumeta_experiment(
   std::ostream& log = options.log ? *options.log : discard;
   const fs::path dir = out_dir;
   check_new_run_folder(out_dir, "summary.json");
+  check_run_keeps_inputs(out_dir, kNeumetaRunFiles, options.inputs);
   check_widths(c);
+  check_parameter_budget(c, planned_parameters(c), "coordinate networks and MLPs");
   NeumetaSummary s;
   s.train_widths = c.get_int_list("widths.train");
   s.widths = c.get_int_list("widths.eval");
@@ -296,7 +329,7 @@ NeumetaSummary run_neumeta_experiment(
                                   .coordinate_noise(c.get_float("generator.noise"))
                                   .rank(c.get_int("generator.rank")));
   create_run_folder(out_dir);
-  io::remove_stale_temporaries(out_dir);
+  io::remove_stale_temporaries(out_dir, kNeumetaRunFiles);
   io::write_file_atomic((dir / "config.yaml").string(), c.to_yaml());
   set_thread_count(c.get_int("threads"));
 

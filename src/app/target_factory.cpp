@@ -4,6 +4,7 @@
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/linear.h>
 
+#include "hnet/app/config_keys.h"
 #include "hnet/errors.h"
 #include "hnet/targets/conv_net.h"
 #include "hnet/targets/mlp.h"
@@ -51,21 +52,28 @@ void add_target_keys(io::ConfigSchema& s) {
             .help("target network"));
   s.add(ConfigKey::int_list("target.hidden", {400, 400})
             .min(1)
+            .max(kMaxWidth)
             .help("mlp, module: hidden widths of the target"));
   s.add(ConfigKey::text("target.activation", "relu")
             .choices({"relu", "leaky_relu", "tanh", "sigmoid", "elu"})
             .help("mlp, convnet: activation"));
   s.add(ConfigKey::integer("target.phm", 0)
             .min(0)
+            .max(64)
             .help("mlp, convnet: 0 dense layers; n: PHM layers with n Kronecker terms"));
   s.add(ConfigKey::int_list("target.channels", {20, 50})
             .min(1)
+            .max(kMaxWidth)
             .help("convnet: output channels of its two convolutions"));
   s.add(ConfigKey::integer("target.fc_width", 500)
             .min(1)
+            .max(kMaxWidth)
             .help("convnet: width of its hidden dense layer"));
-  s.add(ConfigKey::integer("target.depth", 20).min(8).help("resnet: depth 6n + 2"));
-  s.add(ConfigKey::integer("target.width", 16).min(1).help("resnet: width of the first stage"));
+  s.add(ConfigKey::integer("target.depth", 20).min(8).max(1000).help("resnet: depth 6n + 2"));
+  s.add(ConfigKey::integer("target.width", 16)
+            .min(1)
+            .max(kMaxWidth)
+            .help("resnet: width of the first stage"));
   s.add(ConfigKey::text("target.norm", "none")
             .choices({"none", "batch"})
             .help("convnet, resnet: batch norm (running statistics kept per task) or none"));
@@ -84,7 +92,14 @@ TargetBuild target_from_config(
             .ptr(),
         {}};
   }
-  if (kind == "module") return {module_target(mlp_sizes(c, inputs, classes)), {}};
+  if (kind == "module") {
+    // The one kind that allocates its own parameters: checked before it does.
+    const auto sizes = mlp_sizes(c, inputs, classes);
+    int64_t parameters = 0;
+    for (size_t i = 0; i + 1 < sizes.size(); ++i) parameters += (sizes[i] + 1) * sizes[i + 1];
+    check_parameter_budget(c, parameters, "target.kind module");
+    return {module_target(sizes), {}};
+  }
   HNET_CHECK_INPUT(
       image_shape.size() == 3 && image_shape[1] == image_shape[2],
       "config key 'target.kind': ", kind, " needs square images [C, H, W], got ",

@@ -14,7 +14,7 @@ ChunkedGeneratorImpl::ChunkedGeneratorImpl(
 void ChunkedGeneratorImpl::reset() {
   TORCH_CHECK(spec_ && spec_->numel() > 0, "ChunkedGenerator: spec must not be empty");
   detail::check_generator_options(options, "ChunkedGenerator");
-  const int64_t k = (spec_->numel() + options.chunk_size() - 1) / options.chunk_size();
+  const int64_t k = detail::chunk_count(spec_->numel(), options.chunk_size());
   chunk_embeddings =
       register_parameter("chunk_embeddings", torch::empty({k, options.embedding_dim()}));
   trunk = register_module(

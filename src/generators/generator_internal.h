@@ -13,6 +13,12 @@
 
 namespace hnet::detail {
 
+/// Chunks of `chunk` values that cover `numel` (ceil without the overflow of
+/// numel + chunk - 1).
+inline int64_t chunk_count(int64_t numel, int64_t chunk) {
+  return numel / chunk + (numel % chunk != 0);
+}
+
 // Validates the fields every generator reads; messages start with `who`.
 void check_generator_options(const GeneratorOptions& options, const char* who);
 

@@ -22,7 +22,7 @@ void RecurrentGeneratorImpl::reset() {
           std::all_of(hidden.begin(), hidden.end(), [&](int64_t h) { return h == hidden[0]; }),
       "RecurrentGenerator: hidden must list the LSTM layers, all of one width, got ",
       shape_str(hidden));
-  const int64_t k = (spec_->numel() + options.chunk_size() - 1) / options.chunk_size();
+  const int64_t k = detail::chunk_count(spec_->numel(), options.chunk_size());
   chunk_embeddings =
       register_parameter("chunk_embeddings", torch::empty({k, options.embedding_dim()}));
   lstm = register_module(

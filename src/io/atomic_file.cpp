@@ -6,14 +6,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <random>
+#include <vector>
 
 #include "hnet/errors.h"
+#include "hnet/io/file_safety.h"
+#include "hnet/io/input_file.h"
 
 namespace hnet::io {
 namespace {
@@ -86,19 +90,45 @@ void notify(WriteStage stage, const std::string& path) {
   if (write_observer()) write_observer()(stage, path);
 }
 
+// 12 random hex digits: the part of a temporary's name another user cannot
+// predict.
+std::string random_suffix() {
+  static thread_local std::mt19937_64 engine(std::random_device{}());
+  char buf[16];
+  std::snprintf(
+      buf, sizeof buf, "%012llx", static_cast<unsigned long long>(engine() & 0xFFFFFFFFFFFFull));
+  return buf;
+}
+
+constexpr size_t kSuffixDigits = 12;
+
+// Creates `<path>.tmp.<pid>.<random>` exclusively (O_EXCL, never through a
+// link), with the permissions of the file it will replace (or 0666 less the
+// umask for a new one); returns its name and sets `fd`.
+std::string create_temporary(const std::string& path, int& fd) {
+  const std::string prefix = path + ".tmp." + std::to_string(::getpid()) + ".";
+  for (int attempt = 0;; ++attempt) {
+    std::string temp = prefix + random_suffix();
+    fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd >= 0) {
+      struct stat old {};
+      if (::lstat(path.c_str(), &old) == 0 && S_ISREG(old.st_mode)) {
+        (void)::fchmod(fd, old.st_mode & 0777);
+      }
+      return temp;
+    }
+    TORCH_CHECK(
+        errno == EEXIST && attempt < 100, "write_file_atomic: ", path,
+        ": cannot create a temporary file next to it: ", errno_str(errno));
+  }
+}
+
 }  // namespace
 
 void write_file_atomic(const std::string& path, const std::string& bytes) {
   TORCH_CHECK(!path.empty(), "write_file_atomic: path must not be empty");
-  // The counter keeps two threads of one process from sharing a temporary.
-  static std::atomic<unsigned long> counter{0};
-  const unsigned long call = counter++;
-  std::string temp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(call);
   FdCloser file;
-  file.fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
-  TORCH_CHECK(
-      file.fd >= 0, "write_file_atomic: ", path, ": cannot create temporary file ", temp, ": ",
-      errno_str(errno));
+  const std::string temp = create_temporary(path, file.fd);
   TempRemover remover{temp};
 
   // In two halves, so that an observer sees a temporary file caught in the
@@ -125,66 +155,47 @@ void set_write_observer(WriteObserver observer) {
   write_observer() = std::move(observer);
 }
 
-int remove_stale_temporaries(const std::string& folder) {
+int remove_stale_temporaries(const std::string& folder, const std::vector<std::string>& names) {
   namespace fs = std::filesystem;
   int removed = 0;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(folder, ec)) {
-    // "<name>.tmp.<pid>.<n>": the two last dot-separated fields are numbers.
-    const std::string name = entry.path().filename().string();
-    const size_t last = name.rfind('.');
-    const size_t pid_dot =
-        last == std::string::npos || last == 0 ? last : name.rfind('.', last - 1);
-    if (pid_dot == std::string::npos || pid_dot < 4 || name.compare(pid_dot - 4, 4, ".tmp") != 0)
+    // "<name>.tmp.<pid>.<12 hex digits>", <name> one of `names`.
+    const std::string file = entry.path().filename().string();
+    const size_t last = file.rfind('.');
+    if (last == std::string::npos || file.size() - last - 1 != kSuffixDigits ||
+        file.find_first_not_of("0123456789abcdef", last + 1) != std::string::npos)
       continue;
-    const std::string pid_text = name.substr(pid_dot + 1, last - pid_dot - 1);
-    const std::string n_text = name.substr(last + 1);
-    auto digits = [](const std::string& s) {
-      return !s.empty() && s.size() < 10 && s.find_first_not_of("0123456789") == std::string::npos;
-    };
-    if (!digits(pid_text) || !digits(n_text) || !entry.is_regular_file(ec)) continue;
+    const size_t pid_dot = file.rfind('.', last - 1);
+    if (pid_dot == std::string::npos || pid_dot < 4 || file.compare(pid_dot - 4, 4, ".tmp") != 0)
+      continue;
+    const std::string pid_text = file.substr(pid_dot + 1, last - pid_dot - 1);
+    const std::string base = file.substr(0, pid_dot - 4);
+    if (pid_text.empty() || pid_text.size() > 9 ||
+        pid_text.find_first_not_of("0123456789") != std::string::npos ||
+        std::find(names.begin(), names.end(), base) == names.end())
+      continue;
+    // Only a plain file of this user with no other link to it: hnet's own.
+    struct stat info {};
+    const std::string path = entry.path().string();
+    if (::lstat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode) || info.st_uid != ::geteuid() ||
+        info.st_nlink != 1)
+      continue;
     // A live writer (or a process that reused the pid) keeps its file.
     const pid_t pid = static_cast<pid_t>(std::stol(pid_text));
     if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
-    if (fs::remove(entry.path(), ec)) ++removed;
+    if (::unlink(path.c_str()) == 0) ++removed;
   }
   return removed;
 }
 
 std::string read_file(const std::string& path, size_t max_bytes) {
-  // O_NONBLOCK: opening a FIFO with no writer would otherwise wait forever
-  // before the regular-file check below could reject it.
-  FdCloser fd;
-  fd.fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  HNET_CHECK_INPUT(fd.fd >= 0, "read_file: ", path, ": cannot open: ", errno_str(errno));
-  struct stat info {};
+  const InputFile file(path);
   HNET_CHECK_INPUT(
-      ::fstat(fd.fd, &info) == 0, "read_file: ", path, ": cannot stat: ", errno_str(errno));
-  HNET_CHECK_INPUT(S_ISREG(info.st_mode), "read_file: ", path, ": not a regular file");
-  HNET_CHECK_INPUT(
-      ::fcntl(fd.fd, F_SETFL, ::fcntl(fd.fd, F_GETFL) & ~O_NONBLOCK) == 0, "read_file: ", path,
-      ": cannot read: ", errno_str(errno));
-  std::unique_ptr<FILE, int (*)(FILE*)> file(::fdopen(fd.fd, "rb"), &std::fclose);
-  HNET_CHECK_INPUT(file, "read_file: ", path, ": cannot open: ", errno_str(errno));
-  fd.fd = -1;  // owned by `file` now
-  HNET_CHECK_INPUT(
-      static_cast<uint64_t>(info.st_size) <= max_bytes, "read_file: ", path, ": file is ",
-      info.st_size, " bytes, more than the limit of ", max_bytes, " bytes");
-
-  std::string out;
-  out.reserve(static_cast<size_t>(info.st_size));
-  // Read in chunks up to EOF rather than trusting st_size: the file may have
-  // changed since the fstat.
-  char chunk[1 << 16];
-  while (true) {
-    size_t n = std::fread(chunk, 1, sizeof(chunk), file.get());
-    HNET_CHECK_INPUT(
-        out.size() + n <= max_bytes, "read_file: ", path, ": file grew past the limit of ",
-        max_bytes, " bytes while being read");
-    out.append(chunk, n);
-    if (n < sizeof(chunk)) break;
-  }
-  TORCH_CHECK(!std::ferror(file.get()), "read_file: ", path, ": read error: ", errno_str(errno));
+      file.size() <= max_bytes, clipped(path), ": file is ", file.size(),
+      " bytes, more than the limit of ", max_bytes, " bytes");
+  std::string out(static_cast<size_t>(file.size()), '\0');
+  file.read_at(0, out.data(), out.size());
   return out;
 }
 

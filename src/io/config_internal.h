@@ -24,6 +24,8 @@ using ConfigValue = std::variant<int64_t, double, std::string, bool, std::vector
 /// (the top-level map being 1, a key's own dotted segments counting).
 constexpr size_t kMaxBytes = size_t{1} << 20;
 constexpr int kMaxDepth = 8;
+/// The most elements a kIntList value may have.
+constexpr size_t kMaxListItems = 64;
 
 /// Where values come from, for messages: a file (marks are its lines), an
 /// override, or a schema default.

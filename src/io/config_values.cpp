@@ -8,6 +8,7 @@
 
 #include "config_internal.h"
 #include "hnet/errors.h"
+#include "hnet/io/file_safety.h"
 
 namespace hnet::io::detail {
 namespace {
@@ -42,12 +43,12 @@ void check_bounds(
     HNET_CHECK_INPUT(
         key.min_exclusive() ? value > *key.min() : value >= *key.min(), src.name, ": config key '",
         label, "' must be ", key.min_exclusive() ? "> " : ">= ", format_double(*key.min()),
-        ", got ", node.Scalar(), at(src, node), help_note(key));
+        ", got ", clipped(node.Scalar()), at(src, node), help_note(key));
   }
   if (key.max()) {
     HNET_CHECK_INPUT(
         value <= *key.max(), src.name, ": config key '", label,
-        "' must be <= ", format_double(*key.max()), ", got ", node.Scalar(), at(src, node),
+        "' must be <= ", format_double(*key.max()), ", got ", clipped(node.Scalar()), at(src, node),
         help_note(key));
   }
 }
@@ -109,6 +110,9 @@ std::vector<int64_t> to_int_list(const ConfigKey& key, const YAML::Node& node, c
   HNET_CHECK_INPUT(
       node.IsSequence(), src.name, ": config key '", key.name(),
       "' must be a list of integers, got ", describe_node(node), at(src, node), help_note(key));
+  HNET_CHECK_INPUT(
+      node.size() <= kMaxListItems, src.name, ": config key '", key.name(), "' must have at most ",
+      kMaxListItems, " elements, got ", node.size(), at(src, node), help_note(key));
   std::vector<int64_t> out;
   for (size_t i = 0; i < node.size(); ++i) {
     out.push_back(to_int(key, node[i], key.name() + "[" + std::to_string(i) + "]", src));
@@ -125,11 +129,11 @@ std::string describe_node(const YAML::Node& node) {
     case YAML::NodeType::Sequence:
       return "a list";
     case YAML::NodeType::Scalar:
-      if (node.Tag() == "?") return "'" + node.Scalar() + "'";
+      if (node.Tag() == "?") return "'" + clipped(node.Scalar()) + "'";
       if (node.Tag() == "!" || node.Tag() == "tag:yaml.org,2002:str") {
-        return "the string \"" + node.Scalar() + "\"";
+        return "the string \"" + clipped(node.Scalar()) + "\"";
       }
-      return "'" + node.Scalar() + "' tagged " + node.Tag();
+      return "'" + clipped(node.Scalar()) + "' tagged " + clipped(node.Tag());
     default:
       return "no value";
   }

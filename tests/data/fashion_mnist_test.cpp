@@ -11,9 +11,13 @@
 #include <memory>
 #include <optional>
 
+#include "support/idx_files.h"
 #include "support/test_support.h"
 
 namespace {
+
+using ::hnet::test::GzFile;
+using ::hnet::test::idx_bytes;
 
 namespace fs = std::filesystem;
 using hnet::data::default_data_root;
@@ -24,21 +28,6 @@ using ::testing::HasSubstr;
 using ::testing::ThrowsMessage;
 
 constexpr const char* kDebianRoot = "/usr/share/datasets/fashion-mnist";
-
-// Unsigned-byte IDX bytes with big-endian `dims`, then `data`.
-std::string idx_bytes(const std::vector<uint32_t>& dims, const std::string& data) {
-  std::string out = {0, 0, 0x08, static_cast<char>(dims.size())};
-  for (uint32_t d : dims)
-    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>(d >> shift));
-  return out + data;
-}
-
-struct GzCloser {
-  void operator()(gzFile f) const {
-    gzclose(f);
-  }
-};
-using GzFile = std::unique_ptr<std::remove_pointer_t<gzFile>, GzCloser>;
 
 using ::hnet::test::ScopedEnv;
 

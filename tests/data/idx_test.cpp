@@ -10,9 +10,13 @@
 #include <fstream>
 #include <memory>
 
+#include "support/idx_files.h"
 #include "support/test_support.h"
 
 namespace {
+
+using ::hnet::test::GzFile;
+using ::hnet::test::idx_bytes;
 
 namespace fs = std::filesystem;
 using hnet::data::decode_idx;
@@ -20,28 +24,12 @@ using hnet::data::read_idx;
 using ::testing::HasSubstr;
 using ::testing::ThrowsMessage;
 
-// IDX bytes: magic {0, 0, type, dims.size()}, big-endian dims, then `data`.
-std::string idx_bytes(
-    const std::vector<uint32_t>& dims, const std::string& data, unsigned char type = 0x08) {
-  std::string out = {0, 0, static_cast<char>(type), static_cast<char>(dims.size())};
-  for (uint32_t d : dims)
-    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>(d >> shift));
-  return out + data;
-}
-
 // 0, 1, 2, ... as bytes.
 std::string counting(size_t n) {
   std::string out(n, '\0');
   for (size_t i = 0; i < n; ++i) out[i] = static_cast<char>(i);
   return out;
 }
-
-struct GzCloser {
-  void operator()(gzFile f) const {
-    gzclose(f);
-  }
-};
-using GzFile = std::unique_ptr<std::remove_pointer_t<gzFile>, GzCloser>;
 
 class IdxFileTest : public ::hnet::test::ScratchDirTest {
  protected:

@@ -205,7 +205,19 @@ TEST_P(SafetensorsBadFileTest, IsRejectedWithAClearMessage) {
   const BadFile& c = GetParam();
   EXPECT_THAT(
       [&] { decode_safetensors(c.bytes, "bad.safetensors"); },
-      ThrowsMessage<c10::Error>(HasSubstr("safetensors: bad.safetensors: " + c.message)));
+      ThrowsMessage<c10::ValueError>(HasSubstr("safetensors: bad.safetensors: " + c.message)));
+}
+
+// load_safetensors reads the header before the data (it never trusts a size
+// before checking it): the same bytes in a file give the same error.
+TEST_P(SafetensorsBadFileTest, IsRejectedTheSameWayFromAFile) {
+  const BadFile& c = GetParam();
+  const std::string file = ::testing::TempDir() + "hnet_bad_" + c.label + ".safetensors";
+  std::ofstream(file, std::ios::binary) << c.bytes;
+  EXPECT_THAT(
+      [&] { hnet::io::load_safetensors(file); },
+      ThrowsMessage<c10::ValueError>(HasSubstr("safetensors: " + file + ": " + c.message)));
+  std::remove(file.c_str());
 }
 
 // {"a": {<fields>}} for one entry.
@@ -233,6 +245,10 @@ INSTANTIATE_TEST_SUITE_P(
             "header is not valid UTF-8 (bad byte 0xc0 at header offset 2)"},
         BadFile{"not_json", raw_file("{\"a\":"), "header is not valid JSON: "},
         BadFile{"trailing_json", raw_file("{} {}"), "header is not valid JSON: "},
+        BadFile{
+            "number_out_of_range",
+            raw_file(entry(R"("dtype":"F32","shape":[1e400],"data_offsets":[0,4])"), "abcd"),
+            "header is not valid JSON: "},
         BadFile{"not_object", raw_file("[1,2]"), "header is not a JSON object, got array"},
         BadFile{
             "duplicate_name",
@@ -483,7 +499,8 @@ TEST_F(SafetensorsFileTest, FailedSaveLeavesTheOldFileAndNoTemporary) {
       [&] {
         hnet::io::save_safetensors(nowhere, {{"w", torch::ones({2})}});
       },
-      ThrowsMessage<c10::Error>(HasSubstr(nowhere + ": cannot create temporary file")));
+      ThrowsMessage<c10::Error>(
+          HasSubstr(nowhere + ": cannot create a temporary file next to it")));
   EXPECT_EQ(listing(), std::vector<std::string>{"m.safetensors"});
 }
 

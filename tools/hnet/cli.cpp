@@ -7,13 +7,16 @@
 
 #include "commands.h"
 #include "hnet/errors.h"
+#include "hnet/io/file_safety.h"
 #include "hnet/kernels/allocator.h"
 
 namespace hnet::cli {
 namespace {
 
+// One line of at most a few hundred characters, control characters escaped,
+// whatever a file put in the message.
 std::string first_line(const std::string& message) {
-  return message.substr(0, message.find('\n'));
+  return io::printable(io::clipped(message.substr(0, message.find('\n')), 600));
 }
 
 std::string message_of(const std::exception& e) {

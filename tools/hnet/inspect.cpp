@@ -1,22 +1,25 @@
 #include <iostream>
 
 #include "commands.h"
+#include "hnet/io/file_safety.h"
 #include "hnet/io/safetensors.h"
 #include "hnet/spec.h"
 
 namespace hnet::cli {
 
 void add_inspect_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("inspect", "List the tensors of a safetensors file");
+  auto* cmd = app.add_subcommand(
+      "inspect",
+      "List the tensors of a safetensors file (control characters in names and metadata escaped)");
   auto path = std::make_shared<std::string>();
   cmd->add_option("file", *path, "safetensors file")->required();
   cmd->callback([path] {
     const auto file = io::load_safetensors(*path);
     for (const auto& [key, value] : file.metadata) {
-      std::cout << "# " << key << ": " << value << "\n";
+      std::cout << "# " << io::printable(key) << ": " << io::printable(value) << "\n";
     }
     for (const auto& [name, tensor] : file.tensors) {
-      std::cout << name << "\t" << c10::toString(tensor.scalar_type()) << "\t"
+      std::cout << io::printable(name) << "\t" << c10::toString(tensor.scalar_type()) << "\t"
                 << shape_str(tensor.sizes()) << "\n";
     }
   });

@@ -28,6 +28,7 @@ void run_neumeta(const NeumetaArgs& args) {
   NeumetaRunOptions options;
   options.log = &std::cout;
   options.terminal = Progress::stdout_is_terminal();
+  options.inputs = {args.config};
   const std::string out = args.out.empty() ? default_out_dir(args.config) : args.out;
   std::cout << "run folder: " << out << "\n";
   const auto s = run_neumeta_experiment(config, out, options);

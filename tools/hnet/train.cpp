@@ -57,6 +57,7 @@ void run_train(const TrainArgs& args, const std::shared_ptr<StepHooks>& hooks) {
     auto config = io::Config::resolve(continual_config_schema(), args.config, args.overrides);
     const std::string out = args.out.empty() ? default_out_dir(args.config) : args.out;
     std::cout << "run folder: " << out << "\n";
+    options.inputs = {args.config};
     summary = run_continual_experiment(config, out, options);
   }
   if (summary) print_summary(*summary);

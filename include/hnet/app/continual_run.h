@@ -57,6 +57,9 @@ struct ContinualRunOptions {
   int64_t stop_after = 0;
   /// Observers of every training step (null: none).
   std::shared_ptr<StepHooks> hooks;
+  /// Files the caller read for this run (its config file): the run refuses
+  /// (c10::ValueError) to write any of its files over one of them.
+  std::vector<std::string> inputs;
 };
 
 /// Runs the experiment of `config` into the folder `dir`, which must not

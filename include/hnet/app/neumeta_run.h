@@ -64,6 +64,9 @@ struct NeumetaRunOptions {
   /// Where progress goes (null: nowhere); `terminal` selects the redrawn bar.
   std::ostream* log = nullptr;
   bool terminal = false;
+  /// Files the caller read for this run (its config file): the run refuses
+  /// (c10::ValueError) to write any of its files over one of them.
+  std::vector<std::string> inputs;
 };
 
 /// Runs the experiment into the folder `dir`, which must not yet hold a

@@ -38,6 +38,15 @@ std::shared_ptr<WeightGenerator> make_generator(
     const std::string& kind, std::shared_ptr<const Spec> spec, const GeneratorOptions& options,
     const LowRankOptions& low_rank = LowRankOptions(4));
 
+/// The number of parameters make_generator(kind, spec, options, low_rank)
+/// would allocate, counted without allocating anything (a run checks its
+/// parameter budget with it before it builds).
+///
+/// requires: as make_generator (an unknown kind throws c10::ValueError).
+int64_t generator_parameter_count(
+    const std::string& kind, const Spec& spec, const GeneratorOptions& options,
+    const LowRankOptions& low_rank = LowRankOptions(4));
+
 /// Every kind make_generator builds, in a fixed order (the table above).
 const std::vector<std::string>& generator_kinds();
 

@@ -9,13 +9,17 @@
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace hnet::io {
 
 /// Replaces the file at `path` with `bytes`, atomically.
 ///
-/// Writes to a temporary file next to `path` (`<path>.tmp.<pid>.<n>`), flushes
-/// it to disk with `fsync`, then `rename`s it over `path`.
+/// Writes to a temporary file next to `path` (`<path>.tmp.<pid>.<12 random
+/// hex digits>`, created exclusively and never through a link, so another user
+/// of a shared folder cannot plant or predict it; it gets the permissions of
+/// the file it replaces, or 0666 less the umask), flushes it to disk with
+/// `fsync`, then `rename`s it over `path`.
 ///
 /// requires: the folder of `path` exists and is writable; `path` is not a
 ///           folder.
@@ -40,17 +44,20 @@ using WriteObserver = std::function<void(WriteStage, const std::string& path)>;
 /// it before any writing starts (it is not synchronised).
 void set_write_observer(WriteObserver observer);
 
-/// Removes, from `folder`, the temporary files `<name>.tmp.<pid>.<n>` that
-/// `write_file_atomic` calls of processes no longer running left behind
-/// (a process killed mid-write cannot clean up). Returns how many it removed.
+/// Removes, from `folder`, the temporary files `<name>.tmp.<pid>.<random>`
+/// that `write_file_atomic` calls of processes no longer running left behind
+/// (a process killed mid-write cannot clean up), for the `names` given: the
+/// files the caller writes there. Returns how many it removed.
 ///
-/// ensures: never touches other files, nor temporaries of running processes
+/// ensures: removes only what hnet can tell is its own: a name of exactly that
+///          form for one of `names`, a regular file (not a link), owned by
+///          this user, with no other hard link, whose pid is not running
 ///          (a pid reused by a new process keeps its stale file: harmless);
 ///          a missing or unreadable folder removes nothing.
 ///
 /// Example:
-///   hnet::io::remove_stale_temporaries("/tmp/run");  // before resuming a run
-int remove_stale_temporaries(const std::string& folder);
+///   hnet::io::remove_stale_temporaries("/tmp/run", {"checkpoint.safetensors"});
+int remove_stale_temporaries(const std::string& folder, const std::vector<std::string>& names);
 
 /// Returns the whole contents of the regular file at `path`.
 ///

@@ -37,7 +37,8 @@ namespace hnet::io {
 ///   kFloat   a plain finite number, integers included: `0.1`, `1e-4`, `3`
 ///   kString  any scalar (`split`, `"a b"`, `3` is the text "3"); not null
 ///   kBool    `true` or `false` (also `True`, `TRUE`, `False`, `FALSE`)
-///   kIntList a sequence of kInt scalars, block or flow: `[400, 400]`, `[]`
+///   kIntList a sequence of at most 64 kInt scalars, block or flow:
+///            `[400, 400]`, `[]`
 /// Quoted scalars are text: `"3"` is not an integer.
 enum class ValueType { kInt, kFloat, kString, kBool, kIntList };
 

@@ -93,6 +93,12 @@ void save_safetensors(
 
 /// Reads and decodes the file at `path` (at most 64 GiB); errors name `path`.
 ///
+/// The header is read and checked first (its length against the file size,
+/// then every entry against the real data size), and each tensor is read
+/// straight into its own memory afterwards: a file cannot make hnet
+/// allocate more than it holds, and a tensor too large for this machine's
+/// memory is a c10::Error (run failure) naming it, not a std::bad_alloc.
+///
 /// Example:
 ///   auto w = load_safetensors("/tmp/run/weights.safetensors").get("w");
 TensorFile load_safetensors(const std::string& path);
