@@ -18,7 +18,7 @@ void add_common_keys(io::ConfigSchema& s, int64_t default_threads) {
             .help("LibTorch threads (0: all cores)"));
   s.add(ConfigKey::integer("limits.max_parameters", kDefaultMaxParameters)
             .min(1)
-            .max(1e12)
+            .max(static_cast<double>(kMaxParametersLimit))
             .help("most parameters a run may build; raise it on a machine with the memory"));
   s.add(ConfigKey::text("data.root", "").help("folder of the Fashion-MNIST .gz files"));
   s.add(ConfigKey::integer("data.train_limit", 0)

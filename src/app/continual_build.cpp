@@ -3,7 +3,7 @@
 
 #include <c10/util/StringUtil.h>
 
-#include <charconv>
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <sstream>
@@ -13,13 +13,17 @@
 #include "hnet/app/target_factory.h"
 #include "hnet/conditions/interval_embedding.h"
 #include "hnet/conditions/task_embedding.h"
+#include "hnet/count.h"
 #include "hnet/data/fashion_mnist.h"
 #include "hnet/errors.h"
 #include "hnet/generators/registry.h"
+#include "hnet/io/file_safety.h"
+#include "hnet/io/module_state.h"
 #include "hnet/learn/methods/finetune.h"
 #include "hnet/learn/methods/hypercl.h"
 #include "hnet/learn/methods/interval.h"
 #include "hnet/learn/methods/separate.h"
+#include "run_state.h"
 
 namespace hnet {
 namespace {
@@ -63,15 +67,28 @@ std::shared_ptr<WeightGenerator> generator_from_config(
       low_rank_options(c));
 }
 
-// The parameters the method of `c` will build, counted before it builds
-// them: `tasks` networks for separate; otherwise the generator and an
-// upper bound of the per-task conditions (an interval's centre and radius).
-int64_t planned_parameters(const io::Config& c, const TaskHeads& heads, int64_t tasks) {
-  if (c.get_string("method") == "separate") return tasks * heads.task_spec()->numel();
-  return generator_parameter_count(
-             c.get_string("generator.kind"), *heads.generated_spec(), generator_options(c, 1),
-             low_rank_options(c)) +
-         2 * tasks * c.get_int("embedding.dim");
+// The values a run of `c` will hold, counted before the method is built:
+// the target's statistics for every task (`statistics` per task), three
+// copies of the generated weights (a forward's output, and the output
+// parametrization's mean and scale), and `tasks` networks for separate or
+// else the generator and an upper bound of the per-task conditions (an
+// interval's centre and radius). Saturates rather than overflows.
+int64_t planned_parameters(
+    const io::Config& c, const TaskHeads& heads, int64_t tasks, int64_t statistics) {
+  const int64_t common =
+      count_add(count_mul(tasks, statistics), count_mul(3, heads.generated_spec()->numel()));
+  if (c.get_string("method") == "separate")
+    return count_add(common, count_mul(tasks, heads.task_spec()->numel()));
+  const int64_t generator = generator_parameter_count(
+      c.get_string("generator.kind"), *heads.generated_spec(), generator_options(c, 1),
+      low_rank_options(c));
+  return count_add(count_add(common, generator), count_mul(2 * tasks, c.get_int("embedding.dim")));
+}
+
+int64_t buffer_values(torch::nn::Module& module) {
+  int64_t n = 0;
+  for (const auto& b : module.buffers()) n = count_add(n, b.numel());
+  return n;
 }
 
 struct MethodBuild {
@@ -144,16 +161,35 @@ void build_models(ContinualExperiment& e) {
   const uint64_t seed = static_cast<uint64_t>(c.get_int("seed"));
   torch::manual_seed(seed);
   const auto& first = e.tasks[0];
-  auto built = target_from_config(c, first.image_shape, first.classes, tasks);
-  e.target = built.target;
   const int64_t heads = c.get_string("target.heads") == "per_task" ? tasks : 1;
   const auto factory = method_factories().find(c.get_string("method"));
   HNET_CHECK_INPUT(
       factory != method_factories().end(), "config key 'method': unknown method '",
       c.get_string("method"), "'");
+  const std::string what = "target and method " + c.get_string("method");
+  if (c.get_string("target.kind") != "module") {
+    // The budget before the target allocates its statistics for every task,
+    // from a build with one slot: these targets take their weights from
+    // outside, so it allocates only statistics and draws no random numbers.
+    auto probe = target_from_config(c, first.image_shape, first.classes, 1).target;
+    check_parameter_budget(
+        c,
+        planned_parameters(
+            c, TaskHeads(probe->spec(), heads), tasks, buffer_values(probe->as_module())),
+        what);
+  }
+  auto built = target_from_config(c, first.image_shape, first.classes, tasks);
+  e.target = built.target;
   const TaskHeads task_heads(e.target->spec(), heads);
-  check_parameter_budget(
-      c, planned_parameters(c, task_heads, tasks), "method " + c.get_string("method"));
+  if (c.get_string("target.kind") == "module") {
+    // Its own parameters were checked before it built them; now the whole.
+    check_parameter_budget(
+        c,
+        count_add(
+            planned_parameters(c, task_heads, tasks, 0),
+            io::parameter_count(e.target->as_module())),
+        what);
+  }
   auto method = factory->second(c, task_heads, tasks);
   e.generator = method.generator;
   e.learner = std::make_unique<ContinualLearner>(
@@ -203,27 +239,36 @@ ContinualExperiment ContinualExperiment::from_checkpoint(
   auto meta = [&](const std::string& k) {
     auto it = file.metadata.find(k);
     HNET_CHECK_INPUT(
-        it != file.metadata.end(), "checkpoint ", path, ": metadata '", k,
+        it != file.metadata.end(), "checkpoint ", io::clipped(path), ": metadata '", k,
         "' is missing; is this an hnet training checkpoint?");
     return it->second;
   };
-  auto config =
-      io::Config::resolve_text(continual_config_schema(), meta("config"), path + " (config)", {});
+  // The budget of a checkpoint is what it holds, not what its config says:
+  // a model at most 4x the values in the file (the generated weights, their
+  // buffers and the conditions it rebuilds), whatever limit the file states.
+  int64_t held = 0;
+  for (const auto& entry : file.tensors) held = count_add(held, entry.second.numel());
+  const int64_t budget = std::clamp<int64_t>(count_mul(4, held), 1, kMaxParametersLimit);
+  auto config = io::Config::resolve_text(
+      continual_config_schema(), meta("config"), io::clipped(path) + " (config)",
+      {"limits.max_parameters=" + std::to_string(budget)});
   ContinualExperiment e = build(config);
   try {
     e.learner->load_state(file);
   } catch (const c10::Error& err) {
-    HNET_CHECK_INPUT(false, path, ": ", err.what_without_backtrace());
+    HNET_CHECK_INPUT(false, io::clipped(path), ": ", err.what_without_backtrace());
   }
   if (tasks_done) {
     const std::string text = meta("tasks_done");
     int64_t done = -1;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), done);
+    try {
+      done = parse_metadata_count(text);
+    } catch (const std::invalid_argument&) {
+    }
     HNET_CHECK_INPUT(
-        ec == std::errc() && end == text.data() + text.size() && done >= 0 &&
-            done <= config.get_int("tasks"),
-        "checkpoint ", path, ": metadata 'tasks_done' must be in [0, ", config.get_int("tasks"),
-        "], got '", text, "'");
+        done >= 0 && done <= config.get_int("tasks"), "checkpoint ", io::clipped(path),
+        ": metadata 'tasks_done' must be in [0, ", config.get_int("tasks"), "], got '",
+        io::clipped(text, 40), "'");
     *tasks_done = done;
   }
   return e;

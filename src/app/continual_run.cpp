@@ -37,6 +37,10 @@ std::string fixed(double v, int digits) {
   return buf;
 }
 
+std::string run_file(const std::string& dir, const char* name) {
+  return (fs::path(dir) / name).string();
+}
+
 // One run (fresh or resumed) in progress.
 struct Run {
   std::string dir;
@@ -45,7 +49,7 @@ struct Run {
   bool resumed = false;
 
   std::string file(const char* name) const {
-    return (fs::path(dir) / name).string();
+    return run_file(dir, name);
   }
 };
 
@@ -128,6 +132,7 @@ Run fresh_run(
     const io::Config& config, const std::string& dir, const ContinualRunOptions& options) {
   check_new_run_folder(dir, kCheckpointFile);
   check_run_keeps_inputs(dir, kContinualRunFiles, options.inputs);
+  io::check_run_file(run_file(dir, "metrics.jsonl"));
   // Everything is validated (config, data) before the folder is touched.
   Run run{dir, ContinualExperiment::build(config), {}, false};
   create_run_folder(dir);
@@ -149,6 +154,7 @@ std::optional<ContinualSummary> resume_continual_experiment(
   const fs::path ckpt = fs::path(dir) / kCheckpointFile;
   const fs::path saved_config = fs::path(dir) / "config.yaml";
   check_run_keeps_inputs(dir, kContinualRunFiles, options.inputs);
+  io::check_run_file(run_file(dir, "metrics.jsonl"));
   if (!io::path_exists(ckpt.string())) {
     HNET_CHECK_INPUT(
         io::path_exists(saved_config.string()), "run folder ", dir, ": no ", kCheckpointFile,

@@ -13,8 +13,10 @@
 #include "hnet/app/config_keys.h"
 #include "hnet/app/progress.h"
 #include "hnet/app/run_folder.h"
+#include "hnet/count.h"
 #include "hnet/errors.h"
 #include "hnet/io/atomic_file.h"
+#include "hnet/io/file_safety.h"
 #include "hnet/io/module_state.h"
 #include "hnet/io/plot.h"
 #include "hnet/io/safetensors.h"
@@ -50,13 +52,17 @@ data::Dataset first_n(const data::Dataset& d, int64_t n) {
   return n > 0 && n < d.size() ? slice(d, 0, n) : d;
 }
 
-// Rules spanning keys, checked before any file is touched.
+// Rules spanning keys (and lists that must not be empty), checked before any
+// file is touched.
 void check_widths(const io::Config& c) {
   const auto train = c.get_int_list("widths.train");
   const auto eval = c.get_int_list("widths.eval");
   HNET_CHECK_INPUT(
       !train.empty(), "config key 'widths.train' must list at least one width, got []");
   HNET_CHECK_INPUT(!eval.empty(), "config key 'widths.eval' must list at least one width, got []");
+  HNET_CHECK_INPUT(
+      !c.get_int_list("generator.hidden").empty(),
+      "config key 'generator.hidden' must list at least one width, got []");
   const int64_t lo = *std::min_element(train.begin(), train.end());
   const int64_t hi = *std::max_element(train.begin(), train.end());
   for (int64_t w : eval) {
@@ -75,20 +81,26 @@ int64_t planned_parameters(const io::Config& c) {
   const int64_t f2 = 2 * c.get_int("generator.octaves");
   const int64_t fw2 =
       c.get_int("generator.width_octaves") > 0 ? 2 * c.get_int("generator.width_octaves") : f2;
+  // Every term is bounded by the schema; the sums saturate all the same.
+  auto linear = [](int64_t in, int64_t out) { return count_mul(in + 1, out); };
   auto tower = [&](int64_t in, int64_t out) {
     int64_t n = 0;
     for (int64_t h : hidden) {
-      n += (in + 1) * h;
+      n = count_add(n, linear(in, h));
       in = h;
     }
-    return n + (in + 1) * out;
+    return count_add(n, linear(in, out));
   };
   const int64_t inputs = 28 * 28, classes = 10, layers = 3;
-  int64_t n = rank > 0 ? tower(2 * f2 + fw2, rank) + tower(2 * f2 + fw2 + 1, rank) + layers * rank
+  int64_t n = rank > 0 ? count_add(
+                             count_add(tower(2 * f2 + fw2, rank), tower(2 * f2 + fw2 + 1, rank)),
+                             layers * rank)
                        : tower(3 * f2 + fw2 + 1, 1);
-  n += (inputs + classes) * (hidden.empty() ? 0 : hidden.front());
+  n = count_add(n, (inputs + classes) * hidden.front());
   for (const auto& key : {"widths.train", "widths.eval"}) {
-    for (int64_t w : c.get_int_list(key)) n += (inputs + 1) * w + (w + 1) * w + (w + 1) * classes;
+    for (int64_t w : c.get_int_list(key)) {
+      n = count_add(n, linear(inputs, w) + linear(w, w) + linear(w, classes));
+    }
   }
   return n;
 }
@@ -312,6 +324,7 @@ NeumetaSummary run_neumeta_experiment(
   const fs::path dir = out_dir;
   check_new_run_folder(out_dir, "summary.json");
   check_run_keeps_inputs(out_dir, kNeumetaRunFiles, options.inputs);
+  io::check_run_file((dir / "metrics.jsonl").string());
   check_widths(c);
   check_parameter_budget(c, planned_parameters(c), "coordinate networks and MLPs");
   NeumetaSummary s;

@@ -5,6 +5,7 @@
 #include <torch/nn/modules/linear.h>
 
 #include "hnet/app/config_keys.h"
+#include "hnet/count.h"
 #include "hnet/errors.h"
 #include "hnet/targets/conv_net.h"
 #include "hnet/targets/mlp.h"
@@ -69,10 +70,10 @@ void add_target_keys(io::ConfigSchema& s) {
             .min(1)
             .max(kMaxWidth)
             .help("convnet: width of its hidden dense layer"));
-  s.add(ConfigKey::integer("target.depth", 20).min(8).max(1000).help("resnet: depth 6n + 2"));
+  s.add(ConfigKey::integer("target.depth", 20).min(8).max(200).help("resnet: depth 6n + 2"));
   s.add(ConfigKey::integer("target.width", 16)
             .min(1)
-            .max(kMaxWidth)
+            .max(1024)
             .help("resnet: width of the first stage"));
   s.add(ConfigKey::text("target.norm", "none")
             .choices({"none", "batch"})
@@ -96,7 +97,8 @@ TargetBuild target_from_config(
     // The one kind that allocates its own parameters: checked before it does.
     const auto sizes = mlp_sizes(c, inputs, classes);
     int64_t parameters = 0;
-    for (size_t i = 0; i + 1 < sizes.size(); ++i) parameters += (sizes[i] + 1) * sizes[i + 1];
+    for (size_t i = 0; i + 1 < sizes.size(); ++i)
+      parameters = count_add(parameters, count_mul(sizes[i] + 1, sizes[i + 1]));
     check_parameter_budget(c, parameters, "target.kind module");
     return {module_target(sizes), {}};
   }

@@ -3,9 +3,11 @@
 #include <c10/util/StringUtil.h>
 
 #include <functional>
+#include <initializer_list>
 #include <set>
 
 #include "generator_internal.h"
+#include "hnet/count.h"
 #include "hnet/errors.h"
 #include "hnet/generators/chunked_generator.h"
 #include "hnet/generators/full_generator.h"
@@ -30,13 +32,13 @@ struct Kind {
 // registry test holds them equal to parameter_count of a built generator.
 
 int64_t linear_parameters(int64_t in, int64_t out) {
-  return (in + 1) * out;
+  return count_mul(count_add(in, 1), out);
 }
 
 int64_t trunk_parameters(int64_t in, const std::vector<int64_t>& hidden) {
   int64_t n = 0;
   for (int64_t h : hidden) {
-    n += linear_parameters(in, h);
+    n = count_add(n, linear_parameters(in, h));
     in = h;
   }
   return n;
@@ -55,38 +57,49 @@ int64_t chunks(const Spec& spec, const GeneratorOptions& o) {
   return detail::chunk_count(spec.numel(), o.chunk_size());
 }
 
+// Sums that saturate (see count.h).
+int64_t total(std::initializer_list<int64_t> parts) {
+  int64_t n = 0;
+  for (int64_t p : parts) n = count_add(n, p);
+  return n;
+}
+
 int64_t full_parameters(const Spec& spec, const GeneratorOptions& o, const LowRankOptions&) {
   const int64_t in = o.condition_dim();
-  return trunk_parameters(in, o.hidden()) +
-         linear_parameters(trunk_width(in, o.hidden()), spec.numel()) + output_parameters(spec, o);
+  return total(
+      {trunk_parameters(in, o.hidden()),
+       linear_parameters(trunk_width(in, o.hidden()), spec.numel()), output_parameters(spec, o)});
 }
 
 int64_t chunked_parameters(const Spec& spec, const GeneratorOptions& o, const LowRankOptions&) {
   const int64_t in = o.condition_dim() + o.embedding_dim();
-  return chunks(spec, o) * o.embedding_dim() + trunk_parameters(in, o.hidden()) +
-         linear_parameters(trunk_width(in, o.hidden()), o.chunk_size()) +
-         output_parameters(spec, o);
+  return total(
+      {count_mul(chunks(spec, o), o.embedding_dim()), trunk_parameters(in, o.hidden()),
+       linear_parameters(trunk_width(in, o.hidden()), o.chunk_size()), output_parameters(spec, o)});
 }
 
 int64_t layerwise_parameters(const Spec& spec, const GeneratorOptions& o, const LowRankOptions&) {
   const int64_t in = o.condition_dim() + o.embedding_dim();
-  int64_t n = static_cast<int64_t>(spec.size()) * o.embedding_dim() +
-              trunk_parameters(in, o.hidden()) + output_parameters(spec, o);
+  int64_t n = total(
+      {count_mul(static_cast<int64_t>(spec.size()), o.embedding_dim()),
+       trunk_parameters(in, o.hidden()), output_parameters(spec, o)});
   std::set<std::vector<int64_t>> shapes;  // one head per distinct shape
   for (size_t i = 0; i < spec.size(); ++i) {
     if (shapes.insert(spec[i].shape).second)
-      n += linear_parameters(trunk_width(in, o.hidden()), spec[i].numel);
+      n = count_add(n, linear_parameters(trunk_width(in, o.hidden()), spec[i].numel));
   }
   return n;
 }
 
 int64_t recurrent_parameters(const Spec& spec, const GeneratorOptions& o, const LowRankOptions&) {
   const int64_t h = o.hidden().empty() ? 0 : o.hidden()[0];
-  int64_t n = chunks(spec, o) * o.embedding_dim() + linear_parameters(h, o.chunk_size()) +
-              output_parameters(spec, o);
+  int64_t n = total(
+      {count_mul(chunks(spec, o), o.embedding_dim()), linear_parameters(h, o.chunk_size()),
+       output_parameters(spec, o)});
   int64_t in = o.condition_dim() + o.embedding_dim();
   for (size_t layer = 0; layer < o.hidden().size(); ++layer) {
-    n += 4 * h * (in + h) + 8 * h;  // input and hidden weights, two biases
+    // input and hidden weights, two biases
+    n = total({n, count_mul(4 * h, in + h), 8 * h});
     in = h;
   }
   return n;

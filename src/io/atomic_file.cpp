@@ -3,16 +3,17 @@
 #include <c10/util/Exception.h>
 #include <fcntl.h>
 #include <signal.h>  // kill(pid, 0)
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <memory>
-#include <random>
 #include <vector>
 
 #include "hnet/errors.h"
@@ -90,14 +91,24 @@ void notify(WriteStage stage, const std::string& path) {
   if (write_observer()) write_observer()(stage, path);
 }
 
-// 12 random hex digits: the part of a temporary's name another user cannot
-// predict.
+// 12 random hex digits, 48 fresh bits from the kernel for each name: the
+// part of a temporary's name another user cannot predict.
 std::string random_suffix() {
-  static thread_local std::mt19937_64 engine(std::random_device{}());
+  uint64_t bits = 0;
+  TORCH_CHECK(
+      ::getrandom(&bits, sizeof bits, 0) == static_cast<ssize_t>(sizeof bits),
+      "write_file_atomic: cannot draw random bits: ", errno_str(errno));
   char buf[16];
   std::snprintf(
-      buf, sizeof buf, "%012llx", static_cast<unsigned long long>(engine() & 0xFFFFFFFFFFFFull));
+      buf, sizeof buf, "%012llx", static_cast<unsigned long long>(bits & 0xFFFFFFFFFFFFull));
   return buf;
+}
+
+// The errors of creating or renaming over `path` that mean the caller gave a
+// path it cannot write (bad input), not that the disk or system failed.
+bool path_error(int err) {
+  return err == ENOENT || err == ENOTDIR || err == ENAMETOOLONG || err == ELOOP || err == EACCES ||
+         err == EROFS || err == EISDIR || err == EPERM;
 }
 
 constexpr size_t kSuffixDigits = 12;
@@ -113,13 +124,19 @@ std::string create_temporary(const std::string& path, int& fd) {
     if (fd >= 0) {
       struct stat old {};
       if (::lstat(path.c_str(), &old) == 0 && S_ISREG(old.st_mode)) {
-        (void)::fchmod(fd, old.st_mode & 0777);
+        TORCH_CHECK(
+            ::fchmod(fd, old.st_mode & 0777) == 0, "write_file_atomic: ", clipped(path),
+            ": cannot give the new file the permissions of the old one: ", errno_str(errno));
       }
       return temp;
     }
+    const int err = errno;
+    HNET_CHECK_INPUT(
+        !path_error(err), "write_file_atomic: ", clipped(path),
+        ": cannot create a temporary file next to it: ", errno_str(err));
     TORCH_CHECK(
-        errno == EEXIST && attempt < 100, "write_file_atomic: ", path,
-        ": cannot create a temporary file next to it: ", errno_str(errno));
+        err == EEXIST && attempt < 100, "write_file_atomic: ", clipped(path),
+        ": cannot create a temporary file next to it: ", errno_str(err));
   }
 }
 
@@ -143,9 +160,15 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
   TORCH_CHECK(
       file.release_and_close() == 0, "write_file_atomic: ", path, ": cannot close ", temp, ": ",
       errno_str(errno));
-  TORCH_CHECK(
-      ::rename(temp.c_str(), path.c_str()) == 0, "write_file_atomic: ", path, ": cannot rename ",
-      temp, " over it: ", errno_str(errno));
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    HNET_CHECK_INPUT(
+        !path_error(err), "write_file_atomic: ", clipped(path), ": cannot rename ", clipped(temp),
+        " over it: ", errno_str(err));
+    TORCH_CHECK(
+        false, "write_file_atomic: ", clipped(path), ": cannot rename ", clipped(temp),
+        " over it: ", errno_str(err));
+  }
   remover.keep = true;
   sync_folder(folder_of(path));
   notify(WriteStage::kCommitted, path);
@@ -159,7 +182,9 @@ int remove_stale_temporaries(const std::string& folder, const std::vector<std::s
   namespace fs = std::filesystem;
   int removed = 0;
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(folder, ec)) {
+  // increment(ec): the range-for's operator++ would throw on a read error.
+  for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+    const auto& entry = *it;
     // "<name>.tmp.<pid>.<12 hex digits>", <name> one of `names`.
     const std::string file = entry.path().filename().string();
     const size_t last = file.rfind('.');
@@ -182,7 +207,8 @@ int remove_stale_temporaries(const std::string& folder, const std::vector<std::s
         info.st_nlink != 1)
       continue;
     // A live writer (or a process that reused the pid) keeps its file.
-    const pid_t pid = static_cast<pid_t>(std::stol(pid_text));
+    int pid = 0;  // at most 9 digits, checked above
+    std::from_chars(pid_text.data(), pid_text.data() + pid_text.size(), pid);
     if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
     if (::unlink(path.c_str()) == 0) ++removed;
   }

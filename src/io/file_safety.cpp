@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <utility>
 
 #include "hnet/errors.h"
 
@@ -25,6 +26,56 @@ const char* kind_of(mode_t mode) {
   if (S_ISFIFO(mode)) return "a FIFO";
   if (S_ISSOCK(mode)) return "a socket";
   return "not a regular file";
+}
+
+// Why a run must not write the file `info` describes ("" when it may): only
+// a regular file of this user with no other hard link is hnet's own.
+std::string unsafe_reason(const struct stat& info) {
+  if (!S_ISREG(info.st_mode)) return std::string(kind_of(info.st_mode)) + ", not a regular file";
+  if (info.st_uid != ::geteuid())
+    return "a file of another user (uid " + std::to_string(info.st_uid) + ")";
+  if (info.st_nlink != 1) return "a file with another hard link to it";
+  return "";
+}
+
+void refuse(const std::string& path, const std::string& why) {
+  HNET_CHECK_INPUT(
+      why.empty(), clipped(path), " is ", why,
+      "; hnet writes only its own files in a run folder: remove it or choose another folder");
+}
+
+// The code point of the well-formed UTF-8 sequence at text[i] and its
+// length, or length 0 when the bytes there are not one.
+std::pair<uint32_t, size_t> decode_utf8(const std::string& text, size_t i) {
+  const auto c = static_cast<unsigned char>(text[i]);
+  size_t len = 0;
+  uint32_t cp = 0;
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2, cp = c & 0x1F;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3, cp = c & 0x0F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4, cp = c & 0x07;
+  } else {
+    return {0, 0};
+  }
+  if (i + len > text.size()) return {0, 0};
+  for (size_t k = 1; k < len; ++k) {
+    const auto cc = static_cast<unsigned char>(text[i + k]);
+    if ((cc & 0xC0) != 0x80) return {0, 0};
+    cp = (cp << 6) | (cc & 0x3F);
+  }
+  if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+      (cp >= 0xD800 && cp <= 0xDFFF))
+    return {0, 0};
+  return {cp, len};
+}
+
+// C1 controls (0x9B starts an escape sequence) and the bidirectional
+// overrides and isolates, which reorder what a terminal shows.
+bool hidden_control(uint32_t cp) {
+  return (cp >= 0x80 && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) ||
+         (cp >= 0x2066 && cp <= 0x2069);
 }
 
 }  // namespace
@@ -53,6 +104,15 @@ void check_output_is_not_input(const std::string& output, const std::vector<std:
   }
 }
 
+void check_run_file(const std::string& path) {
+  struct stat info {};
+  if (::lstat(path.c_str(), &info) == 0) {
+    refuse(path, unsafe_reason(info));
+  } else {
+    HNET_CHECK_INPUT(errno == ENOENT, clipped(path), ": cannot check it: ", reason(errno));
+  }
+}
+
 int open_run_file(const std::string& path, OpenMode mode) {
   // O_NONBLOCK: opening a FIFO must not wait for a reader before the check.
   int flags = O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
@@ -62,22 +122,15 @@ int open_run_file(const std::string& path, OpenMode mode) {
   if (fd < 0) {
     const int err = errno;
     struct stat info {};
-    HNET_CHECK_INPUT(
-        !(err == ELOOP || err == ENXIO || err == EISDIR) || ::lstat(path.c_str(), &info) != 0,
-        clipped(path), " is ", kind_of(info.st_mode),
-        ", not a regular file hnet writes; remove it or choose another folder");
+    if ((err == ELOOP || err == ENXIO || err == EISDIR) && ::lstat(path.c_str(), &info) == 0)
+      refuse(path, unsafe_reason(info));
     HNET_CHECK_INPUT(false, clipped(path), ": cannot open it for writing: ", reason(err));
   }
   struct stat info {};
-  const bool ok = ::fstat(fd, &info) == 0 && S_ISREG(info.st_mode) && info.st_uid == ::geteuid();
-  if (!ok) {
+  const std::string why = ::fstat(fd, &info) == 0 ? unsafe_reason(info) : reason(errno);
+  if (!why.empty()) {
     ::close(fd);
-    HNET_CHECK_INPUT(
-        !S_ISREG(info.st_mode), clipped(path), " belongs to another user (uid ", info.st_uid,
-        "); hnet writes only its own files; remove it or choose another folder");
-    HNET_CHECK_INPUT(
-        false, clipped(path), " is ", kind_of(info.st_mode),
-        ", not a regular file hnet writes; remove it or choose another folder");
+    refuse(path, why);
   }
   if (mode == OpenMode::kTruncate && ::ftruncate(fd, 0) != 0) {
     const int err = errno;
@@ -97,28 +150,39 @@ std::string clipped(const std::string& text, size_t max_chars) {
 std::string printable(const std::string& text) {
   std::string out;
   out.reserve(text.size());
-  char buf[8];
-  for (size_t i = 0; i < text.size(); ++i) {
+  char buf[12];
+  for (size_t i = 0; i < text.size();) {
     const auto c = static_cast<unsigned char>(text[i]);
-    const auto next = i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0;
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c < 0x20 || c == 0x7f) {
+    if (c < 0x80) {
+      if (c == '\\') {
+        out += "\\\\";
+      } else if (c == '\n') {
+        out += "\\n";
+      } else if (c == '\t') {
+        out += "\\t";
+      } else if (c == '\r') {
+        out += "\\r";
+      } else if (c < 0x20 || c == 0x7f) {
+        std::snprintf(buf, sizeof buf, "\\x%02x", c);
+        out += buf;
+      } else {
+        out += static_cast<char>(c);
+      }
+      ++i;
+      continue;
+    }
+    const auto [cp, len] = decode_utf8(text, i);
+    if (len == 0) {  // not UTF-8: the byte itself, escaped
       std::snprintf(buf, sizeof buf, "\\x%02x", c);
       out += buf;
-    } else if (c == 0xC2 && next >= 0x80 && next <= 0x9F) {
-      // U+0080..U+009F: the C1 controls (CSI 0x9B starts escape sequences).
-      std::snprintf(buf, sizeof buf, "\\u%04x", next);
-      out += buf;
       ++i;
+    } else if (hidden_control(cp)) {
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(cp));
+      out += buf;
+      i += len;
     } else {
-      out += static_cast<char>(c);
+      out.append(text, i, len);
+      i += len;
     }
   }
   return out;

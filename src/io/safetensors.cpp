@@ -34,22 +34,31 @@ void check_utf8(const std::string& s, const char* what) {
       clipped(json(s).dump(-1, ' ', false, json::error_handler_t::replace)), " is not valid UTF-8");
 }
 
-// The header length N of a file of `size` bytes whose first bytes are
-// `prefix` (8 of them when size >= 8), checked against the file.
+// The header of the file at `path`, read and checked without reading the
+// data; `file` stays open for reading it.
+Layout read_layout(const InputFile& file, const std::string& where, uint64_t* header_bytes) {
+  HNET_CHECK_INPUT(
+      file.size() <= kMaxFileBytes, where, "file is ", file.size(),
+      " bytes, more than the limit of ", kMaxFileBytes, " bytes (64 GiB)");
+  char prefix[8] = {};
+  file.read_at(0, prefix, std::min<uint64_t>(8, file.size()));
+  const uint64_t n = detail::header_length(prefix, file.size(), where);
+  std::string header(static_cast<size_t>(n), '\0');
+  file.read_at(8, header.data(), header.size());
+  *header_bytes = n;
+  return detail::parse_layout(header, file.size() - 8 - n, where);
+}
 
+// The tensors of `layout`, each filled by `fill(entry, bytes)` with exactly
+// its byte span (checked against the real buffer before this runs). Memory
+// a file holds more than the machine has is c10::Error from the allocator
+// (a run failure, naming the size).
 template <typename Fill>
 TensorFile read_tensors(Layout layout, const std::string& where, Fill fill) {
   TensorFile out;
   out.metadata = std::move(layout.metadata);
   for (const auto& e : layout.entries) {
-    torch::Tensor t;
-    try {
-      t = torch::empty(e.shape, torch::TensorOptions().dtype(e.dtype->type));
-    } catch (const std::bad_alloc&) {
-      TORCH_CHECK(
-          false, where, "cannot allocate ", e.end - e.begin, " bytes for tensor '", clipped(e.name),
-          "': out of memory");
-    }
+    torch::Tensor t = torch::empty(e.shape, torch::TensorOptions().dtype(e.dtype->type));
     char* data = static_cast<char*>(t.data_ptr());
     const size_t size = e.end - e.begin;
     if (size > 0) fill(e, data);
@@ -69,11 +78,11 @@ TensorFile read_tensors(Layout layout, const std::string& where, Fill fill) {
 }  // namespace
 
 const torch::Tensor& TensorFile::get(const std::string& name) const {
-  std::vector<std::string> names;
   for (const auto& [n, t] : tensors) {
     if (n == name) return t;
-    names.push_back(n);
   }
+  std::vector<std::string> names;
+  for (const auto& entry : tensors) names.push_back(entry.first);
   HNET_CHECK_INPUT(
       false, "safetensors: no tensor named '", clipped(name), "'",
       names.empty() ? std::string(" (the file holds no tensors)")
@@ -154,18 +163,22 @@ TensorFile load_safetensors(const std::string& path) {
   // has been checked against the real file.
   const InputFile file(path);
   const std::string where = "safetensors: " + clipped(path) + ": ";
-  HNET_CHECK_INPUT(
-      file.size() <= kMaxFileBytes, where, "file is ", file.size(),
-      " bytes, more than the limit of ", kMaxFileBytes, " bytes (64 GiB)");
-  char prefix[8] = {};
-  file.read_at(0, prefix, std::min<uint64_t>(8, file.size()));
-  const uint64_t n = detail::header_length(prefix, file.size(), where);
-  std::string header(static_cast<size_t>(n), '\0');
-  file.read_at(8, header.data(), header.size());
-  Layout layout = detail::parse_layout(header, file.size() - 8 - n, where);
+  uint64_t n = 0;
+  Layout layout = read_layout(file, where, &n);
   return read_tensors(std::move(layout), where, [&](const Entry& e, char* out) {
     file.read_at(8 + n + e.begin, out, e.end - e.begin);
   });
+}
+
+TensorFileHeader load_safetensors_header(const std::string& path) {
+  const InputFile file(path);
+  uint64_t n = 0;
+  Layout layout = read_layout(file, "safetensors: " + clipped(path) + ": ", &n);
+  TensorFileHeader out;
+  out.metadata = std::move(layout.metadata);
+  for (auto& e : layout.entries)
+    out.tensors.push_back({std::move(e.name), e.dtype->type, std::move(e.shape)});
+  return out;
 }
 
 }  // namespace hnet::io

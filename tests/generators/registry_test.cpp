@@ -4,6 +4,7 @@
 
 #include "hnet/generators/registry.h"
 
+#include "hnet/count.h"
 #include "hnet/generators/chunked_generator.h"
 #include "hnet/generators/low_rank_generator.h"
 #include "hnet/io/module_state.h"
@@ -58,6 +59,18 @@ TEST(GeneratorRegistry, CountsEveryKindsParametersWithoutBuilding) {
     }
   }
   EXPECT_THROW(generator_parameter_count("dense", *spec, small_options()), c10::ValueError);
+}
+
+TEST(GeneratorRegistry, CountsSaturateInsteadOfOverflowing) {
+  // 2^62 values times a 65536-wide head would wrap int64 to a negative count
+  // that passes any budget.
+  Spec huge;
+  huge.add_weight("w", {int64_t{1} << 31, int64_t{1} << 31}, 1.0);
+  const auto options = GeneratorOptions(4).hidden({65536}).chunk_size(1).embedding_dim(65536);
+  for (const auto& kind : {"full", "chunked", "layerwise", "recurrent"}) {
+    SCOPED_TRACE(kind);
+    EXPECT_EQ(generator_parameter_count(kind, huge, options), kCountMax);
+  }
 }
 
 TEST(GeneratorRegistry, PassesTheLowRankOptionsOn) {

@@ -66,11 +66,20 @@ TEST_F(FileSafetyTest, RunFilesOpenOnlyAsOwnRegularFiles) {
   EXPECT_EQ(test::slurp(victim), "keep");
   EXPECT_THROW_WITH(open_run_file(path("missing"), OpenMode::kExisting), "cannot open it");
 
+  // A hard link to someone's file passes as a regular file of the same
+  // user: the link count tells it apart.
+  fs::create_hard_link(victim, path("hard"));
+  EXPECT_THROW_WITH(open_run_file(path("hard"), OpenMode::kTruncate), "another hard link");
+  EXPECT_THROW_WITH(check_run_file(path("hard")), "another hard link");
+  EXPECT_THROW_WITH(check_run_file(path("link")), "is a symbolic link");
+  EXPECT_NO_THROW(check_run_file(path("missing")));
+  EXPECT_EQ(test::slurp(victim), "keep");
+
   // Another user's file is refused before it is truncated (needs root to
   // give a file away).
   const std::string theirs = touch("theirs", "theirs");
   if (::geteuid() == 0 && ::chown(theirs.c_str(), 4321, 4321) == 0) {
-    EXPECT_THROW_WITH(open_run_file(theirs, OpenMode::kTruncate), "belongs to another user");
+    EXPECT_THROW_WITH(open_run_file(theirs, OpenMode::kTruncate), "is a file of another user");
     EXPECT_EQ(test::slurp(theirs), "theirs");
   }
 
@@ -97,6 +106,11 @@ TEST(TextForMessages, ClipsAndEscapes) {
                 "1m"),
       "\\u009b1m");                              // C1 CSI
   EXPECT_EQ(printable("\xc2\xa0"), "\xc2\xa0");  // U+00A0 stays
+  EXPECT_EQ(
+      printable("a\x9b"
+                "2Jb"),
+      "a\\x9b2Jb");                                     // a lone C1 byte, not UTF-8
+  EXPECT_EQ(printable("x\xe2\x80\xaey"), "x\\u202ey");  // right-to-left override
 }
 
 }  // namespace

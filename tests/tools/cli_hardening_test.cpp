@@ -63,7 +63,13 @@ TEST_F(CliHardeningTest, ExceptionsOfDependenciesAreBadInput) {
   expect_bad_input({"train", "--resume", path(std::string(300, 'n'))}, "File name too long");
   fs::create_symlink(path("loop"), path("loop"));
   expect_bad_input({"train", "--resume", path("loop/run")}, "Too many levels of symbolic links");
-  expect_bad_input({"train", config_, "--out", path("loop/run")}, "loop/run");
+  expect_bad_input(
+      {"train", config_, "--out", path("loop/run")},
+      "checkpoint.safetensors: cannot check it: Too many levels of symbolic links");
+  expect_bad_input(
+      {"generate", trained("exported") + "/checkpoint.safetensors", "--task", "1", "--out",
+       path("no/such/folder/w.safetensors")},
+      "cannot create a temporary file next to it: No such file or directory");
 
   const std::string run = trained("run");
   const std::string ckpt = run + "/checkpoint.safetensors";
@@ -88,6 +94,11 @@ TEST_F(CliHardeningTest, RunFilesAreNeverWrittenThroughLinks) {
   fs::create_directories(path("reused"));
   fs::create_symlink(victim, path("reused/metrics.jsonl"));
   expect_bad_input({"train", config_, "--out", path("reused")}, "metrics.jsonl is a symbolic link");
+  EXPECT_EQ(test::slurp(victim), "precious\n");
+  EXPECT_FALSE(fs::exists(path("reused/config.yaml")));  // refused before writing anything
+  fs::remove(path("reused/metrics.jsonl"));
+  fs::create_hard_link(victim, path("reused/metrics.jsonl"));
+  expect_bad_input({"train", config_, "--out", path("reused")}, "another hard link");
   EXPECT_EQ(test::slurp(victim), "precious\n");
 
   fs::create_directories(path("fifo"));
@@ -152,14 +163,31 @@ TEST_F(CliHardeningTest, ClaimedSizesAreCheckedBeforeAllocating) {
       "more than config key 'limits.max_parameters' allows (1000)");
   EXPECT_FALSE(fs::exists(out));
 
-  // A checkpoint whose config claims a huge model: refused before building.
+  // A header that claims 40 GiB of data in a sparse file of that size is
+  // valid: inspect reads the header only.
+  const std::string claim =
+      R"({"big":{"dtype":"U8","shape":[42949672960],"data_offsets":[0,42949672960]}})";
+  std::string prefix(8, '\0');
+  for (int i = 0; i < 8; ++i) prefix[i] = static_cast<char>((claim.size() >> (8 * i)) & 0xFF);
+  const std::string big = write("big.safetensors", prefix + claim);
+  ASSERT_EQ(::truncate(big.c_str(), static_cast<off_t>(8 + claim.size()) + (off_t{40} << 30)), 0);
+  const auto shown = test::run_hnet({"inspect", big}, {}, dir_.string());
+  EXPECT_EQ(shown.status, 0) << shown.err;
+  EXPECT_EQ(shown.out, "big\tByte\t[42949672960]\n");
+
+  const std::string empty_hidden = write("empty.yaml", "threads: 1\ngenerator:\n  hidden: []\n");
+  expect_bad_input({"neumeta", empty_hidden, "--out", out}, "'generator.hidden' must list");
+
+  // A checkpoint whose config claims a huge model, and a limit to match:
+  // refused before building, by what the file holds.
   const std::string run = trained("run");
   const std::string ckpt = run + "/checkpoint.safetensors";
   auto file = io::load_safetensors(ckpt);
   auto meta = file.metadata;
   meta["config"] = io::Config::resolve_text(
                        continual_config_schema(), meta["config"], "checkpoint",
-                       {"target.kind=module", "target.hidden=[65536, 65536, 65536]"})
+                       {"target.kind=module", "target.hidden=[65536, 65536, 65536]",
+                        "limits.max_parameters=1000000000000"})
                        .to_yaml();
   io::save_safetensors(ckpt, file.tensors, meta);
   expect_bad_input({"eval", ckpt}, "limits.max_parameters");

@@ -13,17 +13,19 @@
 namespace hnet::cli {
 namespace {
 
-// One line of at most a few hundred characters, control characters escaped,
-// whatever a file put in the message.
-std::string first_line(const std::string& message) {
-  return io::printable(io::clipped(message.substr(0, message.find('\n')), 600));
+// One line of at most a few hundred characters, whatever a file put in the
+// message: control characters (newlines included) escaped, then cut.
+std::string one_line(const std::string& message) {
+  std::string text = message;
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  return io::clipped(io::printable(text), 600);
 }
 
 std::string message_of(const std::exception& e) {
   if (const auto* c10_error = dynamic_cast<const c10::Error*>(&e)) {
-    return first_line(c10_error->what_without_backtrace());
+    return one_line(c10_error->what_without_backtrace());
   }
-  return first_line(e.what());
+  return one_line(e.what());
 }
 
 }  // namespace
@@ -46,7 +48,9 @@ int run(int argc, char** argv, std::shared_ptr<StepHooks> hooks) {
     } catch (const CLI::CallForAllHelp& e) {
       return app.exit(e);
     } catch (const CLI::ParseError& e) {
-      std::cerr << "hnet: " << first_line(e.what()) << " (see hnet --help)\n";
+      // CLI11's own text: its first line says what is wrong.
+      const std::string what = e.what();
+      std::cerr << "hnet: " << one_line(what.substr(0, what.find('\n'))) << " (see hnet --help)\n";
       return 2;
     }
     return 0;

@@ -14,13 +14,13 @@ void add_inspect_command(CLI::App& app) {
   auto path = std::make_shared<std::string>();
   cmd->add_option("file", *path, "safetensors file")->required();
   cmd->callback([path] {
-    const auto file = io::load_safetensors(*path);
+    const auto file = io::load_safetensors_header(*path);
     for (const auto& [key, value] : file.metadata) {
       std::cout << "# " << io::printable(key) << ": " << io::printable(value) << "\n";
     }
-    for (const auto& [name, tensor] : file.tensors) {
-      std::cout << io::printable(name) << "\t" << c10::toString(tensor.scalar_type()) << "\t"
-                << shape_str(tensor.sizes()) << "\n";
+    for (const auto& t : file.tensors) {
+      std::cout << io::printable(t.name) << "\t" << c10::toString(t.dtype) << "\t"
+                << shape_str(t.shape) << "\n";
     }
   });
 }

@@ -21,6 +21,8 @@ constexpr int64_t kMaxCount = 1000000000;  ///< image counts, log intervals
 /// The default of `limits.max_parameters`: 1e8 float parameters (0.4 GB,
 /// about 1.6 GB with Adam's moments and the gradients).
 constexpr int64_t kDefaultMaxParameters = 100000000;
+/// The largest value `limits.max_parameters` accepts.
+constexpr int64_t kMaxParametersLimit = 1000000000000;
 
 /// The keys every experiment reads, in this order: seed, threads (default
 /// `default_threads`; 0 means every core), limits.max_parameters, data.root,

@@ -29,6 +29,12 @@ bool same_file(const std::string& a, const std::string& b);
 ///   check_output_is_not_input("w.safetensors", {"run/checkpoint.safetensors"});
 void check_output_is_not_input(const std::string& output, const std::vector<std::string>& inputs);
 
+/// Checks, without opening it, that a run may write `path` in place: nothing
+/// is there, or a regular file of this user with no other hard link.
+/// c10::ValueError naming it otherwise (a run checks its metrics log before
+/// it writes or trains anything).
+void check_run_file(const std::string& path);
+
 /// How `open_run_file` opens a file.
 enum class OpenMode {
   kAppend,    ///< create when missing, write at the end
@@ -40,19 +46,20 @@ enum class OpenMode {
 /// its descriptor (close-on-exec). Used for the files a run writes in place
 /// (its metrics log) rather than through `write_file_atomic`.
 ///
-/// ensures: when `path` is a symbolic link, a device, a FIFO, a folder or a
-///          file of another user, throws c10::ValueError naming it, and
-///          nothing is created, truncated or written; the file is truncated
-///          only after that check.
+/// ensures: when `path` is a symbolic link, a device, a FIFO, a folder, a
+///          file of another user or a file with another hard link, throws
+///          c10::ValueError naming it, and nothing is created, truncated or
+///          written; the file is truncated only after that check.
 int open_run_file(const std::string& path, OpenMode mode);
 
 /// `text` cut to at most `max_chars` bytes (with "..." and the full length
 /// appended when cut), for quoting a name a file supplies in a message.
 std::string clipped(const std::string& text, size_t max_chars = 120);
 
-/// `text` with every control character (C0, DEL, and the C1 range of UTF-8)
-/// and backslash written as an escape (`\n`, `\x1b`, `\u009b`, `\\`), so
-/// that a file's names cannot move a terminal's cursor or fake a line.
+/// `text` with every control character (C0, DEL, the C1 range, bidirectional
+/// overrides and isolates), every byte that is not UTF-8, and backslash
+/// written as an escape (`\n`, `\x1b`, `\u009b`, `\\`), so that a file's names
+/// cannot move a terminal's cursor, reorder a line or fake one.
 std::string printable(const std::string& text);
 
 }  // namespace hnet::io

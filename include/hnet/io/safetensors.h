@@ -103,4 +103,22 @@ void save_safetensors(
 ///   auto w = load_safetensors("/tmp/run/weights.safetensors").get("w");
 TensorFile load_safetensors(const std::string& path);
 
+/// What a safetensors file's header says about one tensor.
+struct TensorInfo {
+  std::string name;
+  torch::ScalarType dtype;
+  std::vector<int64_t> shape;
+};
+
+/// A safetensors file's header: its tensors (in file order) and metadata.
+struct TensorFileHeader {
+  std::vector<TensorInfo> tensors;
+  std::map<std::string, std::string> metadata;
+};
+
+/// The header of the file at `path`, checked as load_safetensors checks it
+/// (every entry against the real data size), without reading the tensor
+/// data: what `hnet inspect` shows, at the cost of the header alone.
+TensorFileHeader load_safetensors_header(const std::string& path);
+
 }  // namespace hnet::io
