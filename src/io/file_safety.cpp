@@ -7,9 +7,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <utility>
 
 #include "hnet/errors.h"
+#include "utf8.h"
 
 namespace hnet::io {
 namespace {
@@ -42,33 +42,6 @@ void refuse(const std::string& path, const std::string& why) {
   HNET_CHECK_INPUT(
       why.empty(), clipped(path), " is ", why,
       "; hnet writes only its own files in a run folder: remove it or choose another folder");
-}
-
-// The code point of the well-formed UTF-8 sequence at text[i] and its
-// length, or length 0 when the bytes there are not one.
-std::pair<uint32_t, size_t> decode_utf8(const std::string& text, size_t i) {
-  const auto c = static_cast<unsigned char>(text[i]);
-  size_t len = 0;
-  uint32_t cp = 0;
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2, cp = c & 0x1F;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3, cp = c & 0x0F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4, cp = c & 0x07;
-  } else {
-    return {0, 0};
-  }
-  if (i + len > text.size()) return {0, 0};
-  for (size_t k = 1; k < len; ++k) {
-    const auto cc = static_cast<unsigned char>(text[i + k]);
-    if ((cc & 0xC0) != 0x80) return {0, 0};
-    cp = (cp << 6) | (cc & 0x3F);
-  }
-  if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-      (cp >= 0xD800 && cp <= 0xDFFF))
-    return {0, 0};
-  return {cp, len};
 }
 
 // C1 controls (0x9B starts an escape sequence) and the bidirectional
@@ -171,7 +144,7 @@ std::string printable(const std::string& text) {
       ++i;
       continue;
     }
-    const auto [cp, len] = decode_utf8(text, i);
+    const auto [cp, len] = detail::decode_utf8(text, i);
     if (len == 0) {  // not UTF-8: the byte itself, escaped
       std::snprintf(buf, sizeof buf, "\\x%02x", c);
       out += buf;
