@@ -101,7 +101,7 @@ def main():
                        args.chunk, args.chunk_emb)
     emb = torch.nn.Parameter(torch.randn(args.tasks, args.emb))
     params = list(hnet.parameters()) + [emb]
-    acc_during = []
+    matrix = []  # matrix[i][j]: task j after learning task i
     for t, (x, y, xte, yte) in enumerate(tasks):
         with torch.no_grad():
             snapshot = hnet(emb[:t].detach()).clone() if t > 0 else None
@@ -120,12 +120,18 @@ def main():
         with torch.no_grad():
             flats = hnet(emb[: t + 1])
         acc = [accuracy(flats[j], tasks[j][2], tasks[j][3], sizes) for j in range(t + 1)]
-        acc_during.append(acc[-1])
+        matrix.append(acc)
         print(json.dumps({"after_task": t + 1, "test_acc": acc, "mean": sum(acc) / len(acc),
                           "wall_seconds": time.time() - start}), flush=True)
-    forgetting = sum(d - f for d, f in zip(acc_during, acc)) / len(acc)
+    # Over the first T - 1 tasks, as hnet's summary: forgetting from each
+    # task's best accuracy before the last task (Chaudhry et al. 2018), bwt
+    # from its accuracy right after it was learned (Lopez-Paz & Ranzato 2017).
+    earlier = range(len(acc) - 1)
+    n = max(1, len(acc) - 1)
+    forgetting = sum(max(matrix[i][j] for i in range(j, len(acc) - 1)) - acc[j] for j in earlier) / n
+    bwt = sum(acc[j] - matrix[j][j] for j in earlier) / n
     print(json.dumps({
-        "mean_acc_final": sum(acc) / len(acc), "forgetting": forgetting,
+        "mean_acc_final": sum(acc) / len(acc), "forgetting": forgetting, "bwt": bwt,
         "wall_seconds": time.time() - start, "threads": args.threads,
         "generator_params": sum(q.numel() for q in hnet.parameters()),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

@@ -9,6 +9,12 @@
 
 namespace hnet {
 
+const io::ChoiceTable<LrSchedule>& lr_schedules() {
+  static const io::ChoiceTable<LrSchedule> table{
+      {"constant", LrSchedule::kConstant}, {"cosine", LrSchedule::kCosine}};
+  return table;
+}
+
 void add_common_keys(io::ConfigSchema& s, int64_t default_threads) {
   using io::ConfigKey;
   s.add(ConfigKey::integer("seed", 1).min(0).help("random seed"));

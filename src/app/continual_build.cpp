@@ -77,7 +77,7 @@ int64_t planned_parameters(
     const io::Config& c, const TaskHeads& heads, int64_t tasks, int64_t statistics) {
   const int64_t common =
       count_add(count_mul(tasks, statistics), count_mul(3, heads.generated_spec()->numel()));
-  if (c.get_string("method") == "separate")
+  if (io::get_choice(c, "method", method_kinds()) == MethodKind::kSeparate)
     return count_add(common, count_mul(tasks, heads.task_spec()->numel()));
   const int64_t generator = generator_parameter_count(
       c.get_string("generator.kind"), *heads.generated_spec(), generator_options(c, 1),
@@ -122,7 +122,7 @@ MethodBuild interval_method(const io::Config& c, const TaskHeads& heads, int64_t
       c10::Join(", ", interval_generator_kinds()),
       " for method interval (interval propagation), got '", kind, "'");
   HNET_CHECK_INPUT(
-      c.get_string("target.kind") == "mlp",
+      io::get_choice(c, "target.kind", target_kinds()) == TargetKind::kMlp,
       "config key 'target.kind' must be mlp for method interval (interval propagation through "
       "the target), got '",
       c.get_string("target.kind"), "'");
@@ -139,14 +139,14 @@ MethodBuild interval_method(const io::Config& c, const TaskHeads& heads, int64_t
       generator};
 }
 
-const std::map<std::string, MethodFactory>& method_factories() {
-  static const std::map<std::string, MethodFactory> factories{
-      {"hypercl", [](const io::Config& c, const TaskHeads& h,
-                     int64_t n) { return task_embedding_method(c, h, n, true); }},
-      {"finetune", [](const io::Config& c, const TaskHeads& h,
-                      int64_t n) { return task_embedding_method(c, h, n, false); }},
-      {"interval", interval_method},
-      {"separate",
+const std::map<MethodKind, MethodFactory>& method_factories() {
+  static const std::map<MethodKind, MethodFactory> factories{
+      {MethodKind::kHypercl, [](const io::Config& c, const TaskHeads& h,
+                                int64_t n) { return task_embedding_method(c, h, n, true); }},
+      {MethodKind::kFinetune, [](const io::Config& c, const TaskHeads& h,
+                                 int64_t n) { return task_embedding_method(c, h, n, false); }},
+      {MethodKind::kInterval, interval_method},
+      {MethodKind::kSeparate,
        [](const io::Config&, const TaskHeads& h, int64_t n) {
          return MethodBuild{std::make_shared<SeparateMethod>(h.task_spec(), n), nullptr};
        }},
@@ -161,13 +161,12 @@ void build_models(ContinualExperiment& e) {
   const uint64_t seed = static_cast<uint64_t>(c.get_int("seed"));
   torch::manual_seed(seed);
   const auto& first = e.tasks[0];
-  const int64_t heads = c.get_string("target.heads") == "per_task" ? tasks : 1;
-  const auto factory = method_factories().find(c.get_string("method"));
-  HNET_CHECK_INPUT(
-      factory != method_factories().end(), "config key 'method': unknown method '",
-      c.get_string("method"), "'");
+  const int64_t heads =
+      io::get_choice(c, "target.heads", head_sharings()) == HeadSharing::kPerTask ? tasks : 1;
+  const MethodFactory& factory = method_factories().at(io::get_choice(c, "method", method_kinds()));
+  const bool is_module = io::get_choice(c, "target.kind", target_kinds()) == TargetKind::kModule;
   const std::string what = "target and method " + c.get_string("method");
-  if (c.get_string("target.kind") != "module") {
+  if (!is_module) {
     // The budget before the target allocates its statistics for every task,
     // from a build with one slot: these targets take their weights from
     // outside, so it allocates only statistics and draws no random numbers.
@@ -181,7 +180,7 @@ void build_models(ContinualExperiment& e) {
   auto built = target_from_config(c, first.image_shape, first.classes, tasks);
   e.target = built.target;
   const TaskHeads task_heads(e.target->spec(), heads);
-  if (c.get_string("target.kind") == "module") {
+  if (is_module) {
     // Its own parameters were checked before it built them; now the whole.
     check_parameter_budget(
         c,
@@ -190,7 +189,7 @@ void build_models(ContinualExperiment& e) {
             io::parameter_count(e.target->as_module())),
         what);
   }
-  auto method = factory->second(c, task_heads, tasks);
+  auto method = factory(c, task_heads, tasks);
   e.generator = method.generator;
   e.learner = std::make_unique<ContinualLearner>(
       e.target, method.method, tasks,
@@ -198,7 +197,7 @@ void build_models(ContinualExperiment& e) {
           .steps(c.get_int("optimizer.steps"))
           .batch_size(c.get_int("optimizer.batch_size"))
           .lr(c.get_float("optimizer.lr"))
-          .cosine_lr(c.get_string("optimizer.schedule") == "cosine")
+          .cosine_lr(io::get_choice(c, "optimizer.schedule", lr_schedules()) == LrSchedule::kCosine)
           .grad_clip(c.get_float("optimizer.grad_clip"))
           .eval_batch_size(c.get_int("eval.batch_size"))
           .input_shape(built.input_shape)

@@ -6,13 +6,28 @@
 
 namespace hnet {
 
+const io::ChoiceTable<MethodKind>& method_kinds() {
+  static const io::ChoiceTable<MethodKind> table{
+      {"hypercl", MethodKind::kHypercl},
+      {"interval", MethodKind::kInterval},
+      {"finetune", MethodKind::kFinetune},
+      {"separate", MethodKind::kSeparate}};
+  return table;
+}
+
+const io::ChoiceTable<HeadSharing>& head_sharings() {
+  static const io::ChoiceTable<HeadSharing> table{
+      {"shared", HeadSharing::kShared}, {"per_task", HeadSharing::kPerTask}};
+  return table;
+}
+
 // One list, in the order config.yaml shows the keys: longer than 60 lines
 // because it is data.
 io::ConfigSchema continual_config_schema() {
   using io::ConfigKey;
   io::ConfigSchema s;
   s.add(ConfigKey::text("method", "hypercl")
-            .choices({"hypercl", "interval", "finetune", "separate"})
+            .choices(io::choice_names(method_kinds()))
             .help("continual-learning method"));
   add_common_keys(s, 0);
   s.add(ConfigKey::integer("tasks", 5).min(1).max(kMaxTasks).help("number of tasks"));
@@ -25,7 +40,7 @@ io::ConfigSchema continual_config_schema() {
             .help("held-out validation fraction"));
   add_target_keys(s);
   s.add(ConfigKey::text("target.heads", "shared")
-            .choices({"shared", "per_task"})
+            .choices(io::choice_names(head_sharings()))
             .help("output heads: shared by all tasks, or per_task (task t reads its own outputs)"));
   s.add(ConfigKey::text("generator.kind", "chunked")
             .choices({"chunked", "full", "layerwise", "lowrank", "recurrent"})
@@ -55,7 +70,7 @@ io::ConfigSchema continual_config_schema() {
   s.add(ConfigKey::integer("embedding.dim", 32).min(1).max(kMaxWidth).help("task embedding width"));
   s.add(ConfigKey::real("optimizer.lr", 0.001).greater_than(0).help("Adam learning rate"));
   s.add(ConfigKey::text("optimizer.schedule", "constant")
-            .choices({"constant", "cosine"})
+            .choices(io::choice_names(lr_schedules()))
             .help("learning rate over a task"));
   s.add(ConfigKey::integer("optimizer.batch_size", 32).min(1).max(kMaxBatch).help("batch size"));
   s.add(ConfigKey::integer("optimizer.steps", 1000)

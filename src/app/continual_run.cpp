@@ -19,6 +19,7 @@
 #include "hnet/io/atomic_file.h"
 #include "hnet/io/file_safety.h"
 #include "hnet/io/plot.h"
+#include "hnet/learn/continual_metrics.h"
 
 namespace hnet {
 namespace {
@@ -73,12 +74,15 @@ void learn_task(Run& run, int64_t t, MetricsLog& metrics, Progress& progress) {
   std::vector<double> row(tasks, std::nan(""));
   for (int64_t j = 0; j <= t; ++j) row[j] = e.learner->task_accuracy(j, e.tasks[j].test);
   run.state.acc.push_back(row);
+  const ForgettingMetrics so_far = forgetting_metrics(run.state.acc);
   metrics.write_line(json{
       {"event", "eval"},
       {"after_task", t + 1},
       {"val_acc", val},
-      {"test_acc", std::vector<double>(row.begin(), row.begin() + t + 1)}}
-                         .dump());
+      {"test_acc", std::vector<double>(row.begin(), row.begin() + t + 1)},
+      {"forgetting", so_far.forgetting},
+      {"bwt",
+       so_far.bwt}}.dump());
   progress.finish("val acc " + fixed(val, 4));
   run.state.tasks_done = t + 1;
   run.state.metrics_bytes = metrics.size();

@@ -8,6 +8,7 @@
 
 #include "hnet/errors.h"
 #include "hnet/io/safetensors.h"
+#include "hnet/learn/continual_metrics.h"
 
 namespace hnet {
 namespace {
@@ -51,15 +52,15 @@ ContinualSummary summarize(ContinualExperiment& e, const RunState& s) {
   out.method = method.name();
   out.tasks = tasks;
   out.acc_matrix = measured_rows(s.acc);
-  std::vector<double> forgetting;
   for (int64_t i = 0; i < tasks; ++i) {
     out.acc_during.push_back(s.acc[i][i]);
     out.acc_final.push_back(s.acc[tasks - 1][i]);
-    forgetting.push_back(out.acc_during.back() - out.acc_final.back());
   }
   out.mean_acc_during = mean(out.acc_during);
   out.mean_acc_final = mean(out.acc_final);
-  out.forgetting = mean(forgetting);
+  const ForgettingMetrics forgetting = forgetting_metrics(s.acc);
+  out.forgetting = forgetting.forgetting;
+  out.bwt = forgetting.bwt;
   out.wall_seconds = s.wall_seconds;
   out.train_steps = s.train_steps;
   out.generator_params = method.generator_params();
@@ -82,6 +83,7 @@ std::string ContinualSummary::to_json() const {
       {"mean_acc_during", mean_acc_during},
       {"mean_acc_final", mean_acc_final},
       {"forgetting", forgetting},
+      {"bwt", bwt},
       {"wall_seconds", wall_seconds},
       {"train_steps", train_steps},
       {"generator_params", generator_params},

@@ -5,6 +5,12 @@
 
 namespace hnet {
 
+const io::ChoiceTable<WidthDraws>& width_draws() {
+  static const io::ChoiceTable<WidthDraws> table{
+      {"uniform", WidthDraws::kUniform}, {"proportional", WidthDraws::kProportional}};
+  return table;
+}
+
 // One entry per key, so as long as the list of keys.
 io::ConfigSchema neumeta_config_schema() {
   using io::ConfigKey;
@@ -69,7 +75,7 @@ io::ConfigSchema neumeta_config_schema() {
             .max(kMaxSteps)
             .help("generator training steps"));
   s.add(ConfigKey::text("optimizer.schedule", "cosine")
-            .choices({"constant", "cosine"})
+            .choices(io::choice_names(lr_schedules()))
             .help("learning rate over training"));
   s.add(ConfigKey::integer("implicit.warmup_steps", 0)
             .min(0)
@@ -80,7 +86,7 @@ io::ConfigSchema neumeta_config_schema() {
             .max(64)
             .help("widths in each step's task loss"));
   s.add(ConfigKey::text("implicit.width_draws", "uniform")
-            .choices({"uniform", "proportional"})
+            .choices(io::choice_names(width_draws()))
             .help("how a step's widths are drawn: uniform, or proportional to the width"));
   s.add(ConfigKey::real("implicit.fit_weight", 0.1)
             .min(0)

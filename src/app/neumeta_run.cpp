@@ -116,7 +116,7 @@ MlpTrainingOptions mlp_options(const io::Config& c, uint64_t seed) {
       .steps(c.get_int("mlp.steps"))
       .batch_size(c.get_int("mlp.batch_size"))
       .lr(c.get_float("mlp.lr"))
-      .cosine(c.get_string("optimizer.schedule") == "cosine")
+      .cosine(io::get_choice(c, "optimizer.schedule", lr_schedules()) == LrSchedule::kCosine)
       .seed(seed);
 }
 
@@ -225,9 +225,10 @@ void train_generator(
           .warmup_steps(c.get_int("implicit.warmup_steps"))
           .batch_size(c.get_int("optimizer.batch_size"))
           .lr(c.get_float("optimizer.lr"))
-          .cosine(c.get_string("optimizer.schedule") == "cosine")
+          .cosine(io::get_choice(c, "optimizer.schedule", lr_schedules()) == LrSchedule::kCosine)
           .widths_per_step(c.get_int("implicit.widths_per_step"))
-          .proportional_widths(c.get_string("implicit.width_draws") == "proportional")
+          .proportional_widths(
+              io::get_choice(c, "implicit.width_draws", width_draws()) == WidthDraws::kProportional)
           .fit_weight(c.get_float("implicit.fit_weight"))
           .fit_rows(c.get_int("implicit.fit_rows"))
           .seed(static_cast<uint64_t>(c.get_int("seed"))),

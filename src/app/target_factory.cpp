@@ -46,10 +46,19 @@ std::shared_ptr<Target> module_target(const std::vector<int64_t>& sizes) {
 
 }  // namespace
 
+const io::ChoiceTable<TargetKind>& target_kinds() {
+  static const io::ChoiceTable<TargetKind> table{
+      {"mlp", TargetKind::kMlp},
+      {"convnet", TargetKind::kConvnet},
+      {"resnet", TargetKind::kResnet},
+      {"module", TargetKind::kModule}};
+  return table;
+}
+
 void add_target_keys(io::ConfigSchema& s) {
   using io::ConfigKey;
   s.add(ConfigKey::text("target.kind", "mlp")
-            .choices({"mlp", "convnet", "resnet", "module"})
+            .choices(io::choice_names(target_kinds()))
             .help("target network"));
   s.add(ConfigKey::int_list("target.hidden", {400, 400})
             .min(1)
@@ -83,9 +92,9 @@ void add_target_keys(io::ConfigSchema& s) {
 TargetBuild target_from_config(
     const io::Config& c, const std::vector<int64_t>& image_shape, int64_t classes,
     int64_t stats_slots) {
-  const std::string kind = c.get_string("target.kind");
+  const TargetKind kind = io::get_choice(c, "target.kind", target_kinds());
   const int64_t inputs = flat_size(image_shape);
-  if (kind == "mlp") {
+  if (kind == TargetKind::kMlp) {
     return {
         Mlp(MlpOptions(mlp_sizes(c, inputs, classes))
                 .activation(parse_activation(c.get_string("target.activation")))
@@ -93,7 +102,7 @@ TargetBuild target_from_config(
             .ptr(),
         {}};
   }
-  if (kind == "module") {
+  if (kind == TargetKind::kModule) {
     // The one kind that allocates its own parameters: checked before it does.
     const auto sizes = mlp_sizes(c, inputs, classes);
     int64_t parameters = 0;
@@ -104,10 +113,10 @@ TargetBuild target_from_config(
   }
   HNET_CHECK_INPUT(
       image_shape.size() == 3 && image_shape[1] == image_shape[2],
-      "config key 'target.kind': ", kind, " needs square images [C, H, W], got ",
-      shape_str(image_shape));
+      "config key 'target.kind': ", c.get_string("target.kind"),
+      " needs square images [C, H, W], got ", shape_str(image_shape));
   const Norm norm = parse_norm(c.get_string("target.norm"));
-  if (kind == "convnet") {
+  if (kind == TargetKind::kConvnet) {
     return {
         ConvNet(ConvNetOptions()
                     .in_channels(image_shape[0])
@@ -122,7 +131,6 @@ TargetBuild target_from_config(
             .ptr(),
         image_shape};
   }
-  HNET_CHECK_INPUT(kind == "resnet", "config key 'target.kind': unknown kind '", kind, "'");
   return {
       ResNet(ResNetOptions()
                  .depth(c.get_int("target.depth"))
@@ -137,24 +145,25 @@ TargetBuild target_from_config(
 
 std::map<std::string, std::string> target_metadata(
     const io::Config& c, const std::vector<int64_t>& image_shape, int64_t classes) {
-  const std::string kind = c.get_string("target.kind");
-  std::map<std::string, std::string> meta{{"target", kind}};
-  if (kind == "mlp" || kind == "module") {
+  const TargetKind kind = io::get_choice(c, "target.kind", target_kinds());
+  std::map<std::string, std::string> meta{{"target", c.get_string("target.kind")}};
+  if (kind == TargetKind::kMlp || kind == TargetKind::kModule) {
     meta["sizes"] = joined(mlp_sizes(c, flat_size(image_shape), classes));
   }
-  if (kind == "mlp" || kind == "convnet") {
+  if (kind == TargetKind::kMlp || kind == TargetKind::kConvnet) {
     meta["activation"] = c.get_string("target.activation");
     meta["phm"] = std::to_string(c.get_int("target.phm"));
   }
-  if (kind == "convnet") {
+  if (kind == TargetKind::kConvnet) {
     meta["channels"] = joined(c.get_int_list("target.channels"));
     meta["fc_width"] = std::to_string(c.get_int("target.fc_width"));
   }
-  if (kind == "resnet") {
+  if (kind == TargetKind::kResnet) {
     meta["depth"] = std::to_string(c.get_int("target.depth"));
     meta["width"] = std::to_string(c.get_int("target.width"));
   }
-  if (kind == "convnet" || kind == "resnet") meta["norm"] = c.get_string("target.norm");
+  if (kind == TargetKind::kConvnet || kind == TargetKind::kResnet)
+    meta["norm"] = c.get_string("target.norm");
   return meta;
 }
 

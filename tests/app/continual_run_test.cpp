@@ -6,11 +6,13 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "hnet/app/continual_experiment.h"
 #include "hnet/generators/low_rank_generator.h"
 #include "hnet/generators/recurrent_generator.h"
 #include "hnet/io/safetensors.h"
+#include "hnet/learn/continual_metrics.h"
 #include "support/cli_process.h"
 #include "support/test_support.h"
 
@@ -19,10 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-
-bool have_data() {
-  return fs::exists(data::default_data_root() + "/train-images-idx3-ubyte.gz");
-}
 
 io::Config tiny_config(const std::string& method, std::vector<std::string> extra = {}) {
   std::vector<std::string> overrides{
@@ -47,7 +45,7 @@ json read_json(const std::string& path) {
 }
 
 TEST(Experiment, WritesTheContractFiles) {
-  if (!have_data()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  if (!test::have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
   const std::string dir = test::scratch_dir() + "/run";
   const auto summary = run_continual_experiment(tiny_config("hypercl"), dir);
   ASSERT_TRUE(summary.has_value());
@@ -58,7 +56,7 @@ TEST(Experiment, WritesTheContractFiles) {
   auto s = read_json(dir + "/summary.json");
   for (const char* k :
        {"method", "tasks", "acc_during", "acc_final", "mean_acc_final", "mean_acc_during",
-        "forgetting", "wall_seconds", "train_steps", "generator_params", "target_params"}) {
+        "forgetting", "bwt", "wall_seconds", "train_steps", "generator_params", "target_params"}) {
     EXPECT_TRUE(s.contains(k)) << k;
   }
   EXPECT_EQ(s["method"], "hypercl");
@@ -73,6 +71,20 @@ TEST(Experiment, WritesTheContractFiles) {
   }
   // The first task (T-shirt vs trouser) is easy even after 25 steps.
   EXPECT_GT(s["acc_during"][0].get<double>(), 0.8);
+  // Forgetting and bwt are those of the accuracy matrix, in summary.json
+  // and in the last evaluation line of metrics.jsonl alike.
+  const auto expected = forgetting_metrics(summary->acc_matrix);
+  EXPECT_EQ(s["forgetting"].get<double>(), expected.forgetting);
+  EXPECT_EQ(s["bwt"].get<double>(), expected.bwt);
+  json last_eval;
+  std::istringstream lines(test::slurp(dir + "/metrics.jsonl"));
+  for (std::string line; std::getline(lines, line);) {
+    const auto record = json::parse(line);
+    if (record.contains("event")) last_eval = record;
+  }
+  EXPECT_EQ(last_eval["after_task"], 3);
+  EXPECT_EQ(last_eval["forgetting"].get<double>(), expected.forgetting);
+  EXPECT_EQ(last_eval["bwt"].get<double>(), expected.bwt);
   // A second run into the same folder is refused, and the first is untouched.
   const auto before = fs::last_write_time(fs::path(dir) / "checkpoint.safetensors");
   EXPECT_THROW_WITH(run_continual_experiment(tiny_config("hypercl"), dir), "already holds a run");
@@ -81,7 +93,7 @@ TEST(Experiment, WritesTheContractFiles) {
 }
 
 TEST(Experiment, ResumedRunEndsWithTheSameAccuracies) {
-  if (!have_data()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  if (!test::have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
   const std::string root = test::scratch_dir();
   const auto uninterrupted = run_continual_experiment(tiny_config("hypercl"), root + "/whole");
 
@@ -97,7 +109,7 @@ TEST(Experiment, ResumedRunEndsWithTheSameAccuracies) {
 }
 
 TEST(Experiment, GeneratedWeightsGiveTheSameAccuracyWithoutTheGenerator) {
-  if (!have_data()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  if (!test::have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
   const std::string dir = test::scratch_dir() + "/run";
   run_continual_experiment(tiny_config("hypercl", {"data.sequence=permuted"}), dir);
   const std::string ckpt = dir + "/checkpoint.safetensors";
@@ -127,7 +139,7 @@ TEST(Experiment, GeneratedWeightsGiveTheSameAccuracyWithoutTheGenerator) {
 }
 
 TEST(Experiment, IntervalReportsTheUniversalEmbedding) {
-  if (!have_data()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  if (!test::have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
   const auto s = run_continual_experiment(tiny_config("interval"), test::scratch_dir() + "/run");
   ASSERT_TRUE(s);
   EXPECT_EQ(s->acc_universal.size(), 3u);
@@ -137,7 +149,7 @@ TEST(Experiment, IntervalReportsTheUniversalEmbedding) {
 // Per-task heads: the generator emits 3 x 2 outputs, each task evaluates and
 // exports its own plain 2-output network.
 TEST(Experiment, PerTaskHeadsExportEachTasksOwnNetwork) {
-  if (!have_data()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  if (!test::have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
   const std::string dir = test::scratch_dir() + "/run";
   const auto s = run_continual_experiment(tiny_config("interval", {"target.heads=per_task"}), dir);
   ASSERT_TRUE(s);
@@ -198,7 +210,7 @@ TEST(ExperimentConfig, RejectsValuesTheExperimentCannotUse) {
 }
 
 TEST(Experiment, BuildsTheLowRankRecurrentGeneratorsAndPhmTargetFromTheirKeys) {
-  if (!have_data()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  if (!test::have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
   auto e = ContinualExperiment::build(tiny_config(
       "hypercl", {"generator.kind=lowrank", "generator.rank=3", "generator.dense=fc2.weight",
                   "target.phm=4"}));
@@ -249,7 +261,7 @@ TEST(Experiment, BadInputIsNamedAndTouchesNothing) {
 // target.kind: every kind trains through the same learner and exports a
 // network that names its kind.
 TEST(Experiment, TrainsEveryTargetKind) {
-  if (!have_data()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  if (!test::have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
   const std::vector<std::vector<std::string>> kinds = {
       {"target.kind=convnet", "target.channels=[4, 8]", "target.fc_width=16", "target.norm=batch"},
       {"target.kind=resnet", "target.depth=8", "target.width=4"},

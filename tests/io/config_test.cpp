@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "config_test_support.h"
+#include "hnet/io/config_choice.h"
 
 namespace hnet::io {
 namespace {
@@ -460,6 +461,26 @@ TEST(Config, GettersCheckNameAndType) {
       "Config::get_bool: key 'data.name' has type string, not bool", c.get_bool("data.name"));
   EXPECT_CODE_ERROR(
       "Config::get_int_list: key 'seed' has type int, not int list", c.get_int_list("seed"));
+}
+
+enum class Sequence { kSplit, kPermuted };
+
+TEST(Config, ChoicesParseOnceIntoTheirEnum) {
+  const ChoiceTable<Sequence> table{{"split", Sequence::kSplit}, {"permuted", Sequence::kPermuted}};
+  ConfigSchema s;
+  s.add(ConfigKey::text("data.sequence", "split").choices(choice_names(table)));
+  s.add(ConfigKey::text("other", "split").choices({"split", "rotated"}));
+  EXPECT_EQ(s.find("data.sequence")->choices(), (std::vector<std::string>{"split", "permuted"}));
+  EXPECT_EQ(
+      get_choice(Config::resolve_text(s, "", "x", {}), "data.sequence", table), Sequence::kSplit);
+  const Config permuted = Config::resolve_text(s, "data.sequence: permuted", "x", {});
+  EXPECT_EQ(get_choice(permuted, "data.sequence", table), Sequence::kPermuted);
+  // A value the schema allows but the table lacks is a schema written apart
+  // from its table: a programming error, not bad input.
+  const Config rotated = Config::resolve_text(s, "other: rotated", "x", {});
+  EXPECT_CODE_ERROR(
+      "config key 'other': 'rotated' is not in its choice table",
+      get_choice(rotated, "other", table));
 }
 
 }  // namespace

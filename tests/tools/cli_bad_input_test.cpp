@@ -87,6 +87,10 @@ TEST_F(CliBadInputTest, TrainRejectsBadConfigsAndFlagsWithoutCreatingTheRunFolde
           {train({"data.root=" + path("bad-data")}), "idx: " + bad_images + ": gzip stream is"},
           {train({"--resume", out}), "--resume takes the configuration from the run folder"},
           {train({"--bogus"}), "--bogus"},
+          {train({"--seeds", "5-1"}), "--seeds '5-1': range '5-1' must go up"},
+          {train({"--seeds", "1,1"}), "--seeds '1,1': a seed repeats"},
+          {{"train", "--resume", out, "--seeds", "1-2"},
+           "give no CONFIG, overrides, --out or --seeds"},
           {{"train", "--resume", out}, "run folder " + out + ": no checkpoint.safetensors"},
       },
       out);

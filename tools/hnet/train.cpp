@@ -8,6 +8,7 @@
 #include "hnet/app/continual_experiment.h"
 #include "hnet/app/continual_run.h"
 #include "hnet/app/progress.h"
+#include "hnet/app/seed_runs.h"
 #include "hnet/errors.h"
 
 namespace hnet::cli {
@@ -18,6 +19,7 @@ struct TrainArgs {
   std::vector<std::string> overrides;
   std::string out;
   std::string resume;
+  std::string seeds;
   bool list_keys = false;
 };
 
@@ -27,14 +29,30 @@ void print_summary(const ContinualSummary& s) {
   std::printf("final test accuracy per task:");
   for (double a : s.acc_final) std::printf(" %.4f", a);
   std::printf(
-      "\nmean final accuracy %.4f, forgetting %.4f, %.1f s\n", s.mean_acc_final, s.forgetting,
-      s.wall_seconds);
+      "\nmean final accuracy %.4f, forgetting %.4f, bwt %+.4f, %.1f s\n", s.mean_acc_final,
+      s.forgetting, s.bwt, s.wall_seconds);
   if (!s.acc_universal.empty()) {
     std::printf("universal embedding: mean accuracy %.4f\n", s.mean_acc_universal);
   }
 }
 
 namespace {
+
+void print_seed_statistics(const SeedRuns& runs) {
+  for (size_t i = 0; i < runs.seeds.size(); ++i) {
+    const auto& s = runs.summaries[i];
+    std::printf(
+        "seed %lld: mean final accuracy %.4f, forgetting %.4f, bwt %+.4f, %.1f s\n",
+        static_cast<long long>(runs.seeds[i]), s.mean_acc_final, s.forgetting, s.bwt,
+        s.wall_seconds);
+  }
+  std::printf("over %zu seeds: mean +- standard deviation (worst seed)\n", runs.seeds.size());
+  for (const auto& s : runs.statistics) {
+    std::printf(
+        "  %-18s %.4f +- %.4f (worst %.4f, seed %lld)\n", s.name.c_str(), s.mean, s.std, s.worst,
+        static_cast<long long>(s.worst_seed));
+  }
+}
 
 void run_train(const TrainArgs& args, const std::shared_ptr<StepHooks>& hooks) {
   if (args.list_keys) {
@@ -48,9 +66,10 @@ void run_train(const TrainArgs& args, const std::shared_ptr<StepHooks>& hooks) {
   std::optional<ContinualSummary> summary;
   if (!args.resume.empty()) {
     HNET_CHECK_INPUT(
-        args.config.empty() && args.overrides.empty() && args.out.empty(),
+        args.config.empty() && args.overrides.empty() && args.out.empty() && args.seeds.empty(),
         "--resume takes the configuration from the run folder; give no CONFIG, "
-        "overrides or --out with it");
+        "overrides, --out or --seeds with it (a multi-seed run continues when its command is "
+        "run again)");
     summary = resume_continual_experiment(args.resume, options);
   } else {
     HNET_CHECK_INPUT(!args.config.empty(), "train: a CONFIG file (or --resume DIR) is required");
@@ -58,6 +77,12 @@ void run_train(const TrainArgs& args, const std::shared_ptr<StepHooks>& hooks) {
     const std::string out = args.out.empty() ? default_out_dir(args.config) : args.out;
     std::cout << "run folder: " << out << "\n";
     options.inputs = {args.config};
+    if (!args.seeds.empty()) {
+      const auto seeds = parse_seed_list(args.seeds);
+      print_seed_statistics(run_seeds(config, seeds, out, options));
+      std::cout << "per-seed values and statistics: " << out << "/seeds.json\n";
+      return;
+    }
     summary = run_continual_experiment(config, out, options);
   }
   if (summary) print_summary(*summary);
@@ -79,6 +104,10 @@ void add_train_command(CLI::App& app, std::shared_ptr<StepHooks> hooks) {
   cmd->add_option("overrides", args->overrides, "key=value overrides, e.g. optimizer.lr=1e-3");
   cmd->add_option("--out", args->out, "output folder (default runs/<config>-<time>)");
   cmd->add_option("--resume", args->resume, "continue the run in this folder from its checkpoint");
+  cmd->add_option(
+      "--seeds", args->seeds,
+      "run at each seed (1-5, 1,2,3) into OUT/seed-<k> and write OUT/seeds.json; run the same "
+      "command again to continue");
   cmd->add_flag("--list-keys", args->list_keys, "print every config key and its rule, then exit");
   cmd->callback([args, hooks] { run_train(*args, hooks); });
 }

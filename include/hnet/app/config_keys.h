@@ -5,6 +5,7 @@
 #include <string>
 
 #include "hnet/io/config.h"
+#include "hnet/io/config_choice.h"
 
 namespace hnet {
 
@@ -23,6 +24,12 @@ constexpr int64_t kMaxCount = 1000000000;  ///< image counts, log intervals
 constexpr int64_t kDefaultMaxParameters = 100000000;
 /// The largest value `limits.max_parameters` accepts.
 constexpr int64_t kMaxParametersLimit = 1000000000000;
+
+/// The values of `optimizer.schedule`: the learning rate held constant, or
+/// decayed along a cosine.
+enum class LrSchedule { kConstant, kCosine };
+/// Their names: constant, cosine.
+const io::ChoiceTable<LrSchedule>& lr_schedules();
 
 /// The keys every experiment reads, in this order: seed, threads (default
 /// `default_threads`; 0 means every core), limits.max_parameters, data.root,

@@ -12,12 +12,24 @@
 #include "hnet/data/task_sequence.h"
 #include "hnet/generators/generator.h"
 #include "hnet/io/config.h"
+#include "hnet/io/config_choice.h"
 #include "hnet/learn/continual.h"
 
 namespace hnet {
 
 /// Every key a continual-learning config may hold, with defaults and rules.
 io::ConfigSchema continual_config_schema();
+
+/// The values of `method`: how a task's weights are produced and held.
+enum class MethodKind { kHypercl, kInterval, kFinetune, kSeparate };
+/// Their names: hypercl, interval, finetune, separate.
+const io::ChoiceTable<MethodKind>& method_kinds();
+
+/// The values of `target.heads`: output heads shared by every task, or one
+/// per task.
+enum class HeadSharing { kShared, kPerTask };
+/// Their names: shared, per_task.
+const io::ChoiceTable<HeadSharing>& head_sharings();
 
 /// Data, models and learner built from a resolved configuration.
 struct ContinualExperiment {

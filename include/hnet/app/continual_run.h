@@ -34,7 +34,10 @@ struct ContinualSummary {
   std::vector<double> acc_final;   ///< each task after all tasks
   double mean_acc_during = 0;
   double mean_acc_final = 0;
-  double forgetting = 0;  ///< mean of during - final
+  /// Average forgetting and backward transfer over the first T - 1 tasks
+  /// (hnet/learn/continual_metrics.h).
+  double forgetting = 0;
+  double bwt = 0;
   /// Methods with one network for all tasks (interval): its accuracy per task.
   std::vector<double> acc_universal;
   double mean_acc_universal = 0;

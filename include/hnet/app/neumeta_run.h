@@ -21,11 +21,17 @@
 #include <vector>
 
 #include "hnet/io/config.h"
+#include "hnet/io/config_choice.h"
 
 namespace hnet {
 
 /// Every key a neumeta config may hold, with defaults and rules.
 io::ConfigSchema neumeta_config_schema();
+
+/// The values of `implicit.width_draws`: how a step's widths are drawn.
+enum class WidthDraws { kUniform, kProportional };
+/// Their names: uniform, proportional.
+const io::ChoiceTable<WidthDraws>& width_draws();
 
 /// One evaluated width of a NeuMeta run.
 struct NeumetaWidthResult {

@@ -11,9 +11,15 @@
 #include <vector>
 
 #include "hnet/io/config.h"
+#include "hnet/io/config_choice.h"
 #include "hnet/targets/target.h"
 
 namespace hnet {
+
+/// The values of `target.kind`.
+enum class TargetKind { kMlp, kConvnet, kResnet, kModule };
+/// Their names: mlp, convnet, resnet, module.
+const io::ChoiceTable<TargetKind>& target_kinds();
 
 /// The keys target_from_config reads, added to `schema`.
 void add_target_keys(io::ConfigSchema& schema);

@@ -1,0 +1,172 @@
+#include "hnet/app/seed_runs.h"
+
+#include <c10/util/Exception.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <set>
+
+#include "hnet/app/continual_experiment.h"
+#include "hnet/app/run_folder.h"
+#include "hnet/errors.h"
+#include "hnet/io/atomic_file.h"
+#include "hnet/io/file_safety.h"
+
+namespace hnet {
+namespace {
+
+constexpr int64_t kMaxSeed = 1000000000;
+constexpr size_t kMaxSeeds = 100;
+
+// A seed of a --seeds value: 1 to 10 decimal digits, at most kMaxSeed.
+int64_t parse_seed(const std::string& part, const std::string& text) {
+  const bool digits =
+      !part.empty() && part.size() <= 10 &&
+      std::all_of(part.begin(), part.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+  const int64_t value = digits ? std::stoll(part) : -1;
+  HNET_CHECK_INPUT(
+      digits && value <= kMaxSeed, "--seeds '", text, "': '", part,
+      "' is not a seed (an integer in [0, ", kMaxSeed, "])");
+  return value;
+}
+
+std::string seed_folder(const std::string& dir, int64_t seed) {
+  return (std::filesystem::path(dir) / ("seed-" + std::to_string(seed))).string();
+}
+
+io::Config config_at_seed(const io::Config& config, int64_t seed) {
+  return io::Config::resolve_text(
+      continual_config_schema(), config.to_yaml(), "the run's configuration",
+      {"seed=" + std::to_string(seed)});
+}
+
+// True when `folder` holds a run (its config.yaml), after checking that the
+// run is of `expected`.
+bool holds_run_of(const std::string& folder, const io::Config& expected) {
+  const std::string saved = folder + "/config.yaml";
+  if (!io::path_exists(saved)) return false;
+  HNET_CHECK_INPUT(
+      io::Config::resolve(continual_config_schema(), saved, {}) == expected, "seed folder ", folder,
+      " holds a run of another configuration (its config.yaml differs from this one at "
+      "seed ",
+      expected.get_int("seed"), "); give another --out");
+  return true;
+}
+
+}  // namespace
+
+std::vector<int64_t> parse_seed_list(const std::string& text) {
+  HNET_CHECK_INPUT(!text.empty(), "--seeds: empty, expected seeds such as 1-5 or 1,2,3");
+  std::vector<int64_t> seeds;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = text.find(',', start);
+    const std::string part = text.substr(start, comma == std::string::npos ? comma : comma - start);
+    const size_t dash = part.find('-');
+    const int64_t first = parse_seed(part.substr(0, dash), text);
+    const int64_t last =
+        dash == std::string::npos ? first : parse_seed(part.substr(dash + 1), text);
+    HNET_CHECK_INPUT(
+        first <= last && last - first < static_cast<int64_t>(kMaxSeeds), "--seeds '", text,
+        "': range '", part, "' must go up and hold at most ", kMaxSeeds, " seeds");
+    for (int64_t s = first; s <= last; ++s) seeds.push_back(s);
+    HNET_CHECK_INPUT(
+        seeds.size() <= kMaxSeeds, "--seeds '", text, "': more than ", kMaxSeeds, " seeds");
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  const std::set<int64_t> unique(seeds.begin(), seeds.end());
+  HNET_CHECK_INPUT(unique.size() == seeds.size(), "--seeds '", text, "': a seed repeats");
+  return seeds;
+}
+
+SeedStatistic seed_statistic(
+    const std::string& name, const std::vector<double>& values, const std::vector<int64_t>& seeds,
+    bool higher_is_better) {
+  TORCH_CHECK(
+      !values.empty() && values.size() == seeds.size(), "seed_statistic: ", values.size(),
+      " values for ", seeds.size(), " seeds");
+  SeedStatistic s;
+  s.name = name;
+  s.values = values;
+  const double n = static_cast<double>(values.size());
+  s.mean = std::accumulate(values.begin(), values.end(), 0.0) / n;
+  double squares = 0;
+  for (double v : values) squares += (v - s.mean) * (v - s.mean);
+  s.std = values.size() > 1 ? std::sqrt(squares / (n - 1)) : 0.0;
+  size_t worst = 0;
+  for (size_t i = 1; i < values.size(); ++i) {
+    if (higher_is_better ? values[i] < values[worst] : values[i] > values[worst]) worst = i;
+  }
+  s.worst = values[worst];
+  s.worst_seed = seeds[worst];
+  return s;
+}
+
+std::string SeedRuns::to_json() const {
+  nlohmann::json runs = nlohmann::json::array();
+  for (size_t i = 0; i < seeds.size(); ++i) {
+    auto run = nlohmann::json::parse(summaries[i].to_json());
+    run["seed"] = seeds[i];
+    runs.push_back(run);
+  }
+  nlohmann::json stats = nlohmann::json::object();
+  for (const auto& s : statistics) {
+    stats[s.name] = {
+        {"mean", s.mean},
+        {"std", s.std},
+        {"worst", s.worst},
+        {"worst_seed", s.worst_seed},
+        {"values", s.values}};
+  }
+  return nlohmann::json{{"seeds", seeds}, {"statistics", stats}, {"runs", runs}}.dump(2);
+}
+
+SeedRuns run_seeds(
+    const io::Config& config, const std::vector<int64_t>& seeds, const std::string& dir,
+    const ContinualRunOptions& options) {
+  HNET_CHECK_INPUT(!seeds.empty(), "--seeds: no seed given");
+  HNET_CHECK_INPUT(!dir.empty(), "the output folder of a multi-seed run must not be empty");
+  HNET_CHECK_INPUT(
+      options.stop_after == 0, "a multi-seed run cannot stop early (stop_after ",
+      options.stop_after, ")");
+  check_run_keeps_inputs(dir, {"seeds.json"}, options.inputs);
+  // Every seed folder is checked before any seed trains.
+  std::vector<io::Config> configs;
+  std::vector<bool> started;
+  for (int64_t seed : seeds) {
+    configs.push_back(config_at_seed(config, seed));
+    started.push_back(holds_run_of(seed_folder(dir, seed), configs.back()));
+  }
+  SeedRuns out;
+  out.seeds = seeds;
+  for (size_t i = 0; i < seeds.size(); ++i) {
+    if (options.log)
+      *options.log << "seed " << seeds[i] << " (" << i + 1 << "/" << seeds.size() << ")\n";
+    const std::string folder = seed_folder(dir, seeds[i]);
+    auto summary = started[i] ? resume_continual_experiment(folder, options)
+                              : run_continual_experiment(configs[i], folder, options);
+    TORCH_CHECK(summary.has_value(), "run_seeds: the run of seed ", seeds[i], " did not finish");
+    out.summaries.push_back(*summary);
+  }
+  auto metric = [&](const char* name, bool higher_is_better, auto field) {
+    std::vector<double> values;
+    for (const auto& s : out.summaries) values.push_back(field(s));
+    out.statistics.push_back(seed_statistic(name, values, seeds, higher_is_better));
+  };
+  metric("mean_acc_final", true, [](const ContinualSummary& s) { return s.mean_acc_final; });
+  metric("forgetting", false, [](const ContinualSummary& s) { return s.forgetting; });
+  metric("bwt", true, [](const ContinualSummary& s) { return s.bwt; });
+  if (!out.summaries[0].acc_universal.empty()) {
+    metric(
+        "mean_acc_universal", true, [](const ContinualSummary& s) { return s.mean_acc_universal; });
+  }
+  metric("wall_seconds", false, [](const ContinualSummary& s) { return s.wall_seconds; });
+  io::write_file_atomic((std::filesystem::path(dir) / "seeds.json").string(), out.to_json() + "\n");
+  return out;
+}
+
+}  // namespace hnet
