@@ -206,7 +206,16 @@ void build_models(ContinualExperiment& e) {
 
 }  // namespace
 
+const data::TaskData& ContinualExperiment::measured(int64_t t) const {
+  return io::get_choice(config, "eval.split", eval_splits()) == EvalSplit::kVal ? tasks[t].val
+                                                                                : tasks[t].test;
+}
+
 ContinualExperiment ContinualExperiment::build(const io::Config& c) {
+  HNET_CHECK_INPUT(
+      io::get_choice(c, "eval.split", eval_splits()) == EvalSplit::kTest ||
+          c.get_float("data.val_fraction") > 0,
+      "config key 'eval.split' is val but 'data.val_fraction' is 0: there is no validation data");
   ContinualExperiment e(c);
   const std::string root = data_root(c);
   const auto train = data::load_fashion_mnist(root, data::Split::kTrain);

@@ -15,6 +15,12 @@ const io::ChoiceTable<MethodKind>& method_kinds() {
   return table;
 }
 
+const io::ChoiceTable<EvalSplit>& eval_splits() {
+  static const io::ChoiceTable<EvalSplit> table{
+      {"test", EvalSplit::kTest}, {"val", EvalSplit::kVal}};
+  return table;
+}
+
 const io::ChoiceTable<HeadSharing>& head_sharings() {
   static const io::ChoiceTable<HeadSharing> table{
       {"shared", HeadSharing::kShared}, {"per_task", HeadSharing::kPerTask}};
@@ -88,6 +94,9 @@ io::ConfigSchema continual_config_schema() {
             .help("L1 radius budget of each embedding interval"));
   s.add(ConfigKey::real("interval.kappa", 0.5).min(0).max(1).help("weight of the centre loss"));
   add_reporting_keys(s);
+  s.add(ConfigKey::text("eval.split", "test")
+            .choices(io::choice_names(eval_splits()))
+            .help("what accuracies are measured on: test, or val (the held-out validation part)"));
   return s;
 }
 

@@ -72,7 +72,7 @@ void learn_task(Run& run, int64_t t, MetricsLog& metrics, Progress& progress) {
   run.state.train_steps += e.config.get_int("optimizer.steps");
   const double val = e.learner->task_accuracy(t, e.tasks[t].val);
   std::vector<double> row(tasks, std::nan(""));
-  for (int64_t j = 0; j <= t; ++j) row[j] = e.learner->task_accuracy(j, e.tasks[j].test);
+  for (int64_t j = 0; j <= t; ++j) row[j] = e.learner->task_accuracy(j, e.measured(j));
   run.state.acc.push_back(row);
   const ForgettingMetrics so_far = forgetting_metrics(run.state.acc);
   metrics.write_line(json{
@@ -97,7 +97,8 @@ void write_results(Run& run, const ContinualSummary& summary, std::ostream& log)
   }
   io::plot_accuracy_matrix(
       run.file("accuracy.png"), run.state.acc,
-      "test accuracy, " + c.get_string("method") + " (" + c.get_string("data.sequence") + ")");
+      c.get_string("eval.split") + " accuracy, " + c.get_string("method") + " (" +
+          c.get_string("data.sequence") + ")");
 }
 
 // Trains the remaining tasks of `run`, checkpointing after each; the summary
@@ -150,6 +151,33 @@ std::optional<ContinualSummary> run_continual_experiment(
     const io::Config& config, const std::string& dir, const ContinualRunOptions& options) {
   Run run = fresh_run(config, dir, options);
   return continue_run(run, options);
+}
+
+bool folder_holds_run_of(const std::string& dir, const io::Config& config) {
+  const std::string saved = run_file(dir, "config.yaml");
+  if (!io::path_exists(saved)) return false;
+  HNET_CHECK_INPUT(
+      io::Config::resolve(continual_config_schema(), saved, {}) == config, "folder ", dir,
+      " holds a run of another configuration (its config.yaml differs); give another --out");
+  return true;
+}
+
+std::vector<ContinualSummary> run_in_folders(
+    const std::vector<FolderRun>& runs, const ContinualRunOptions& options) {
+  HNET_CHECK_INPUT(
+      options.stop_after == 0, "runs in several folders cannot stop early (stop_after ",
+      options.stop_after, ")");
+  std::vector<bool> started;
+  for (const auto& r : runs) started.push_back(folder_holds_run_of(r.dir, r.config));
+  std::vector<ContinualSummary> summaries;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    if (options.log) *options.log << runs[i].label << "\n";
+    auto summary = started[i] ? resume_continual_experiment(runs[i].dir, options)
+                              : run_continual_experiment(runs[i].config, runs[i].dir, options);
+    TORCH_CHECK(summary.has_value(), "run_in_folders: the run in ", runs[i].dir, " did not finish");
+    summaries.push_back(*summary);
+  }
+  return summaries;
 }
 
 std::optional<ContinualSummary> resume_continual_experiment(

@@ -67,7 +67,7 @@ ContinualSummary summarize(ContinualExperiment& e, const RunState& s) {
   out.target_params = e.target->spec()->numel() * std::max<int64_t>(1, method.stored_networks());
   if (auto universal = method.universal_weights(tasks - 1)) {
     for (int64_t t = 0; t < tasks; ++t) {
-      out.acc_universal.push_back(e.learner->accuracy((*universal)[t], e.tasks[t].test, t));
+      out.acc_universal.push_back(e.learner->accuracy((*universal)[t], e.measured(t), t));
     }
     out.mean_acc_universal = mean(out.acc_universal);
   }

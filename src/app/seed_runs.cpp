@@ -43,19 +43,6 @@ io::Config config_at_seed(const io::Config& config, int64_t seed) {
       {"seed=" + std::to_string(seed)});
 }
 
-// True when `folder` holds a run (its config.yaml), after checking that the
-// run is of `expected`.
-bool holds_run_of(const std::string& folder, const io::Config& expected) {
-  const std::string saved = folder + "/config.yaml";
-  if (!io::path_exists(saved)) return false;
-  HNET_CHECK_INPUT(
-      io::Config::resolve(continual_config_schema(), saved, {}) == expected, "seed folder ", folder,
-      " holds a run of another configuration (its config.yaml differs from this one at "
-      "seed ",
-      expected.get_int("seed"), "); give another --out");
-  return true;
-}
-
 }  // namespace
 
 std::vector<int64_t> parse_seed_list(const std::string& text) {
@@ -130,28 +117,17 @@ SeedRuns run_seeds(
     const ContinualRunOptions& options) {
   HNET_CHECK_INPUT(!seeds.empty(), "--seeds: no seed given");
   HNET_CHECK_INPUT(!dir.empty(), "the output folder of a multi-seed run must not be empty");
-  HNET_CHECK_INPUT(
-      options.stop_after == 0, "a multi-seed run cannot stop early (stop_after ",
-      options.stop_after, ")");
   check_run_keeps_inputs(dir, {"seeds.json"}, options.inputs);
-  // Every seed folder is checked before any seed trains.
-  std::vector<io::Config> configs;
-  std::vector<bool> started;
-  for (int64_t seed : seeds) {
-    configs.push_back(config_at_seed(config, seed));
-    started.push_back(holds_run_of(seed_folder(dir, seed), configs.back()));
+  std::vector<FolderRun> runs;
+  for (size_t i = 0; i < seeds.size(); ++i) {
+    runs.push_back(
+        {config_at_seed(config, seeds[i]), seed_folder(dir, seeds[i]),
+         "seed " + std::to_string(seeds[i]) + " (" + std::to_string(i + 1) + "/" +
+             std::to_string(seeds.size()) + ")"});
   }
   SeedRuns out;
   out.seeds = seeds;
-  for (size_t i = 0; i < seeds.size(); ++i) {
-    if (options.log)
-      *options.log << "seed " << seeds[i] << " (" << i + 1 << "/" << seeds.size() << ")\n";
-    const std::string folder = seed_folder(dir, seeds[i]);
-    auto summary = started[i] ? resume_continual_experiment(folder, options)
-                              : run_continual_experiment(configs[i], folder, options);
-    TORCH_CHECK(summary.has_value(), "run_seeds: the run of seed ", seeds[i], " did not finish");
-    out.summaries.push_back(*summary);
-  }
+  out.summaries = run_in_folders(runs, options);
   auto metric = [&](const char* name, bool higher_is_better, auto field) {
     std::vector<double> values;
     for (const auto& s : out.summaries) values.push_back(field(s));

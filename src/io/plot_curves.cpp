@@ -15,7 +15,7 @@ constexpr const char* kWho = "plot_accuracy_curves";
 
 std::string curves_script(
     const std::vector<double>& x, const std::vector<Curve>& curves, const std::string& title,
-    const std::string& xlabel) {
+    const std::string& xlabel, const std::string& ylabel) {
   double low = 1;
   for (const auto& c : curves)
     low = std::min(low, *std::min_element(c.values.begin(), c.values.end()));
@@ -31,10 +31,14 @@ std::string curves_script(
     << "}\n"
     << "set title " << detail::quote(title) << "\n"
     << "set xlabel " << detail::quote(xlabel) << "\n"
-    << "set ylabel 'test accuracy'\n"
+    << "set ylabel " << detail::quote(ylabel) << "\n"
     << "set yrange [" << low << ":1]\n"
     << "set grid\n"
     << "set key bottom right\n";
+  // Few whole-number x values (grid points, task numbers): a tick at each.
+  const bool whole = std::all_of(x.begin(), x.end(), [](double v) { return v == std::floor(v); });
+  const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
+  if (whole && *hi - *lo <= 30) s << "set xtics 1\n";
   // One inline block per curve: x value pairs.
   for (size_t k = 0; k < curves.size(); ++k) {
     s << "$c" << k << " << EOD\n";
@@ -54,7 +58,7 @@ std::string curves_script(
 
 void plot_accuracy_curves(
     const std::string& png_path, const std::vector<double>& x, const std::vector<Curve>& curves,
-    const std::string& title, const std::string& xlabel) {
+    const std::string& title, const std::string& xlabel, const std::string& ylabel) {
   TORCH_CHECK(!x.empty(), kWho, ": x must not be empty");
   for (size_t i = 0; i < x.size(); ++i) {
     TORCH_CHECK(std::isfinite(x[i]), kWho, ": x[", i, "] must be finite, got ", x[i]);
@@ -72,7 +76,7 @@ void plot_accuracy_curves(
     }
   }
   detail::check_png_path(png_path, kWho);
-  detail::render_png(png_path, curves_script(x, curves, title, xlabel), kWho);
+  detail::render_png(png_path, curves_script(x, curves, title, xlabel, ylabel), kWho);
 }
 
 }  // namespace hnet::io

@@ -13,6 +13,7 @@
 #include "hnet/app/continual_experiment.h"
 #include "support/cli_process.h"
 #include "support/test_support.h"
+#include "two_task_config.h"
 
 namespace hnet {
 namespace {
@@ -53,25 +54,10 @@ TEST(SeedStatistic, MeanSampleStdAndWorstSeed) {
   EXPECT_THROW(seed_statistic("acc", {0.5}, {1, 2}, true), c10::Error);
 }
 
-io::Config two_task_config(std::vector<std::string> extra = {}) {
-  std::vector<std::string> overrides{
-      "tasks=2",
-      "threads=1",
-      "data.train_limit=2000",
-      "data.test_limit=400",
-      "target.hidden=[16]",
-      "generator.hidden=[8]",
-      "generator.chunk_size=200",
-      "optimizer.steps=15",
-      "log.every=5"};
-  overrides.insert(overrides.end(), extra.begin(), extra.end());
-  return io::Config::resolve_text(continual_config_schema(), "", "test", overrides);
-}
-
 TEST(SeedRuns, EachSeedItsOwnRunAndARerunContinues) {
   if (!test::have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
   const std::string dir = test::scratch_dir() + "/seeds";
-  const auto runs = run_seeds(two_task_config(), {3, 8}, dir);
+  const auto runs = run_seeds(test::two_task_config(), {3, 8}, dir);
   ASSERT_EQ(runs.summaries.size(), 2u);
   const auto seeds = json::parse(test::slurp(dir + "/seeds.json"));
   EXPECT_EQ(seeds["seeds"], (std::vector<int64_t>{3, 8}));
@@ -97,13 +83,13 @@ TEST(SeedRuns, EachSeedItsOwnRunAndARerunContinues) {
   // Run again: nothing is trained again (the metrics logs stay as they are)
   // and the results are the same.
   const std::string log_before = test::slurp(dir + "/seed-8/metrics.jsonl");
-  const auto again = run_seeds(two_task_config(), {3, 8}, dir);
+  const auto again = run_seeds(test::two_task_config(), {3, 8}, dir);
   EXPECT_EQ(test::slurp(dir + "/seed-8/metrics.jsonl"), log_before);
   EXPECT_EQ(again.summaries[1].acc_final, runs.summaries[1].acc_final);
   // A folder holding another configuration's runs is refused before training.
   EXPECT_THROW_WITH(
-      run_seeds(two_task_config({"optimizer.lr=0.002"}), {3}, dir), "another configuration");
-  EXPECT_THROW(run_seeds(two_task_config(), {}, dir), c10::ValueError);
+      run_seeds(test::two_task_config({"optimizer.lr=0.002"}), {3}, dir), "another configuration");
+  EXPECT_THROW(run_seeds(test::two_task_config(), {}, dir), c10::ValueError);
 }
 
 }  // namespace

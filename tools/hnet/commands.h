@@ -22,6 +22,9 @@ void add_inspect_command(CLI::App& app);
 /// Registers `hnet train CONFIG [key=value ...] [--out DIR]` / `--resume DIR`.
 void add_train_command(CLI::App& app, std::shared_ptr<StepHooks> hooks);
 
+/// Registers `hnet sweep CONFIG key=v1,v2 ... [--out DIR] [--max-points N]`.
+void add_sweep_command(CLI::App& app);
+
 /// Registers `hnet neumeta CONFIG [key=value ...] [--out DIR]`.
 void add_neumeta_command(CLI::App& app);
 

@@ -31,6 +31,13 @@ enum class HeadSharing { kShared, kPerTask };
 /// Their names: shared, per_task.
 const io::ChoiceTable<HeadSharing>& head_sharings();
 
+/// The values of `eval.split`: the data a run's accuracies are measured on.
+/// `val` (the held-out part of each task's training set) is what a sweep
+/// selects on, so that the test set is used once, for the chosen setting.
+enum class EvalSplit { kTest, kVal };
+/// Their names: test, val.
+const io::ChoiceTable<EvalSplit>& eval_splits();
+
 /// Data, models and learner built from a resolved configuration.
 struct ContinualExperiment {
   explicit ContinualExperiment(io::Config config) : config(std::move(config)) {}
@@ -41,6 +48,10 @@ struct ContinualExperiment {
   /// The hypernetwork (null for methods without one, e.g. separate).
   std::shared_ptr<WeightGenerator> generator;
   std::unique_ptr<ContinualLearner> learner;
+
+  /// The data of task `t` that the run's accuracies are measured on: its
+  /// test set, or its validation set with `eval.split: val`.
+  const data::TaskData& measured(int64_t t) const;
 
   /// Loads the data and builds the models. Every error a configuration
   /// value causes (here or in the constructors it reaches) is a

@@ -77,6 +77,29 @@ std::optional<ContinualSummary> run_continual_experiment(
 std::optional<ContinualSummary> resume_continual_experiment(
     const std::string& dir, const ContinualRunOptions& options = {});
 
+/// True when `dir` holds a run (its config.yaml) of `config`, so that
+/// resume_continual_experiment continues it; false when it holds none.
+/// c10::ValueError naming the folder when it holds a run of another
+/// configuration.
+bool folder_holds_run_of(const std::string& dir, const io::Config& config);
+
+/// One of several runs of `run_in_folders`: its configuration, its folder
+/// and the line logged before it starts.
+struct FolderRun {
+  io::Config config;
+  std::string dir;
+  std::string label;
+};
+
+/// Runs each of `runs` to its end, one after the other, continuing a run its
+/// folder already holds (see folder_holds_run_of): what commands that run
+/// many configurations (seeds, sweeps) do, so that calling them again
+/// continues where a killed call stopped. Every folder is checked before the
+/// first run trains. c10::ValueError when a folder holds another
+/// configuration's run, or when options.stop_after is set.
+std::vector<ContinualSummary> run_in_folders(
+    const std::vector<FolderRun>& runs, const ContinualRunOptions& options);
+
 /// Test accuracy of every learned task of a checkpoint, in task order.
 std::vector<double> evaluate_checkpoint(const std::string& path);
 

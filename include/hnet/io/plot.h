@@ -56,7 +56,9 @@ struct Curve {
 /// Writes a PNG line plot of accuracies against `x` (e.g. network width) to
 /// `png_path`: one line with point markers per curve, named in a key, on a
 /// y axis from the lowest value (rounded down to 0.05) to 1 above it, capped
-/// at 1. `title` and `xlabel` are printed literally, as in plot_accuracy_matrix.
+/// at 1. `title`, `xlabel` and `ylabel` are printed literally, as in
+/// plot_accuracy_matrix. Whole-number x values spanning at most 30 get a tick
+/// each.
 ///
 /// requires: x non-empty and finite; at least one curve, each with one value
 ///           per x, every value in [0, 1]; as plot_accuracy_matrix for the
@@ -68,7 +70,8 @@ struct Curve {
 ///   plot_accuracy_curves("acc.png", {32, 64}, {{"generated", {0.85, 0.86}}}, "NeuMeta", "width");
 void plot_accuracy_curves(
     const std::string& png_path, const std::vector<double>& x, const std::vector<Curve>& curves,
-    const std::string& title, const std::string& xlabel);
+    const std::string& title, const std::string& xlabel,
+    const std::string& ylabel = "test accuracy");
 
 /// True when `gnuplot` can be run: `gnuplot --version`, found on `PATH`,
 /// starts and exits with status 0.
