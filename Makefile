@@ -11,7 +11,7 @@ FUZZ_SECONDS ?= 60
 
 # Debian packages hnet needs to build, test and run.
 PACKAGES := cmake g++ make ccache pkg-config \
-  libtorch-dev libopenblas0-pthread libdnnl-dev \
+  libtorch-dev libopenblas0-pthread libopenblas0-openmp libdnnl-dev \
   libcli11-dev nlohmann-json3-dev libyaml-cpp-dev zlib1g-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \
   gnuplot-nox dataset-fashion-mnist
