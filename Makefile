@@ -28,7 +28,7 @@ FUZZERS := fuzz_safetensors fuzz_idx fuzz_config fuzz_checkpoint_metadata
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LAUNCHER := $(shell command -v ccache >/dev/null 2>&1 && echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 
-.PHONY: demo test deps bench-deps fuzz-deps install-missing configure build bench test-asan fuzz clean
+.PHONY: demo test deps bench-deps fuzz-deps install-missing configure build bench results test-asan fuzz clean
 
 # Builds only the command-line tool (not the tests or benchmarks), then runs
 # the main job (`hnet demo`: configs/demo.yaml).
@@ -71,6 +71,12 @@ build: configure
 # Example: make bench BENCH_ARGS="--reps 5 --filter continual"
 bench: build bench-deps
 	$(BENCH_PYTHON) bench/run_bench.py --build $(BUILD) --python $(BENCH_PYTHON) $(BENCH_ARGS)
+
+# Re-runs README's headline rows (every seed) on the code as it is and writes
+# their numbers into docs/results.json, docs/results.md and README's table.
+# QUICK=1: only the rows under about five minutes.
+results: build
+	python3 tools/make_results.py --build $(BUILD) $(if $(QUICK),--quick)
 
 # The suite under AddressSanitizer + UndefinedBehaviorSanitizer, in build-asan.
 # LibTorch, OpenBLAS and oneDNN are not instrumented and keep caches and

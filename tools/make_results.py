@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Re-runs README's headline rows and writes the numbers where docs show them.
+
+`make results` runs every row; `make results QUICK=1` only the rows whose runs
+take under about five minutes in all. Each row is `hnet train CONFIG --seeds
+...` from the code as it is: its seeds.json gives mean, sample standard
+deviation and worst seed. The records go to docs/results.json (one entry per
+row, kept for rows not re-run), and from there into the marked blocks of
+docs/results.md (every row with its command, commit, seeds, wall time and
+machine load) and README.md (the compact table). A row is re-run from scratch
+unless its run folder was started at the same commit, in which case the
+killed `make results` continues it.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+RECORDS = ROOT / "docs" / "results.json"
+BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+
+# name, config, seeds, quick (under about five minutes for all seeds)
+ROWS = [
+    ("split, hypercl", "configs/split_fmnist.yaml", "1-5", True),
+    ("split, hypercl, ConvNet target", "configs/split_fmnist_convnet.yaml", "1-5", True),
+    ("demo", "configs/demo.yaml", "1-5", True),
+    ("split, interval", "configs/split_fmnist_interval.yaml", "1-5", False),
+    ("split, low-rank generator", "configs/split_fmnist_lowrank.yaml", "1-5", False),
+    ("split, recurrent generator", "configs/split_fmnist_recurrent.yaml", "1-5", False),
+    ("permuted 10 tasks, hypercl", "configs/permuted_fmnist.yaml", "1-3", False),
+    ("permuted 10 tasks, low-rank generator", "configs/permuted_fmnist_lowrank.yaml", "1-3", False),
+]
+
+
+def commit():
+    out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    return out + ("-dirty" if dirty else "")
+
+
+def load_average():
+    return float(pathlib.Path("/proc/loadavg").read_text().split()[0])
+
+
+def run_row(hnet, name, config, seeds, out_root, head):
+    folder = out_root / config.replace("/", "_").replace(".yaml", "")
+    stamp = folder / "commit"
+    if folder.exists() and (not stamp.exists() or stamp.read_text() != head):
+        subprocess.run(["rm", "-rf", str(folder)], check=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(head)
+    load_before = load_average()
+    start = time.time()
+    print(f"== {name}: hnet train {config} --seeds {seeds}", flush=True)
+    subprocess.run([hnet, "train", str(ROOT / config), "--seeds", seeds, "--out", str(folder)],
+                   check=True)
+    stats = json.loads((folder / "seeds.json").read_text())
+    return {
+        "name": name,
+        "command": f"hnet train {config} --seeds {seeds}",
+        "commit": head,
+        "date": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"),
+        "seeds": stats["seeds"],
+        "statistics": stats["statistics"],
+        "per_seed_final": [r["acc_final"] for r in stats["runs"]],
+        "wall_seconds_all": time.time() - start,
+        "load_before": load_before,
+        "load_after": load_average(),
+    }
+
+
+def stat(record, key, digits=4):
+    s = record["statistics"].get(key)
+    if s is None:
+        return "-"
+    return f"{s['mean']:.{digits}f} ± {s['std']:.{digits}f} (worst {s['worst']:.{digits}f}, seed {s['worst_seed']})"
+
+
+def readme_table(records):
+    lines = ["| experiment | seeds | mean final accuracy | forgetting (T-1) | bwt | wall per seed | commit |",
+             "|---|---|---|---|---|---|---|"]
+    for name, *_ in ROWS:
+        r = records.get(name)
+        if r is None:
+            continue
+        wall = r["statistics"]["wall_seconds"]
+        lines.append(f"| {name} (`{r['command']}`) | {len(r['seeds'])} | {stat(r, 'mean_acc_final')} | "
+                     f"{stat(r, 'forgetting')} | {r['statistics']['bwt']['mean']:+.4f} | "
+                     f"{wall['mean']:.1f} s | {r['commit']} |")
+    return "\n".join(lines)
+
+
+def results_block(records):
+    parts = [readme_table(records), ""]
+    for name, *_ in ROWS:
+        r = records.get(name)
+        if r is None:
+            continue
+        parts.append(f"**{name}**: `{r['command']}` at {r['commit']}, {r['date']}; "
+                     f"{r['wall_seconds_all']:.0f} s for all seeds; load average "
+                     f"{r['load_before']:.2f} before, {r['load_after']:.2f} after. Final accuracy "
+                     "per task, per seed:")
+        parts.append("")
+        for seed, finals in zip(r["seeds"], r["per_seed_final"]):
+            parts.append(f"- seed {seed}: " + " ".join(f"{a:.4f}" for a in finals))
+        parts.append("")
+    return "\n".join(parts).rstrip()
+
+
+def replace_block(path, block):
+    text = path.read_text()
+    if BEGIN not in text or END not in text:
+        sys.exit(f"{path}: no {BEGIN} ... {END} block to write the results into")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    path.write_text(head + BEGIN + "\n" + block + "\n" + END + tail)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build", default="build", help="the build folder holding tools/hnet/hnet")
+    parser.add_argument("--quick", action="store_true", help="only the rows under about 5 minutes")
+    args = parser.parse_args()
+    hnet = str((ROOT / args.build / "tools" / "hnet" / "hnet").resolve())
+    if not os.access(hnet, os.X_OK):
+        sys.exit(f"make_results: {hnet} not found: build first (make build)")
+    head = commit()
+    records = json.loads(RECORDS.read_text()) if RECORDS.exists() else {}
+    out_root = ROOT / args.build / "results"
+    for name, config, seeds, quick in ROWS:
+        if args.quick and not quick:
+            continue
+        records[name] = run_row(hnet, name, config, seeds, out_root, head)
+        RECORDS.write_text(json.dumps(records, indent=2) + "\n")
+    replace_block(ROOT / "docs" / "results.md", results_block(records))
+    replace_block(ROOT / "README.md", readme_table(records))
+
+
+if __name__ == "__main__":
+    main()
