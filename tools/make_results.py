@@ -8,8 +8,9 @@ deviation and worst seed. The records go to docs/results.json (one entry per
 row, kept for rows not re-run), and from there into the marked blocks of
 docs/results.md (every row with its command, commit, seeds, wall time and
 machine load) and README.md (the compact table). A row is re-run from scratch
-unless its run folder was started at the same commit, in which case the
-killed `make results` continues it.
+unless its run folder was started at the same clean commit, in which case the
+killed `make results` continues it (never with uncommitted changes: they may
+differ between calls). Files are written to a temporary name and renamed.
 """
 
 import argparse
@@ -19,7 +20,6 @@ import os
 import pathlib
 import subprocess
 import sys
-import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RECORDS = ROOT / "docs" / "results.json"
@@ -50,15 +50,21 @@ def load_average():
     return float(pathlib.Path("/proc/loadavg").read_text().split()[0])
 
 
+def write_atomic(path, text):
+    tmp = path.with_name(f".{path.name}.tmp.{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
 def run_row(hnet, name, config, seeds, out_root, head):
     folder = out_root / config.replace("/", "_").replace(".yaml", "")
     stamp = folder / "commit"
-    if folder.exists() and (not stamp.exists() or stamp.read_text() != head):
+    stale = not stamp.exists() or stamp.read_text() != head or head.endswith("-dirty")
+    if folder.exists() and stale:
         subprocess.run(["rm", "-rf", str(folder)], check=True)
     folder.mkdir(parents=True, exist_ok=True)
     stamp.write_text(head)
     load_before = load_average()
-    start = time.time()
     print(f"== {name}: hnet train {config} --seeds {seeds}", flush=True)
     subprocess.run([hnet, "train", str(ROOT / config), "--seeds", seeds, "--out", str(folder)],
                    check=True)
@@ -67,11 +73,12 @@ def run_row(hnet, name, config, seeds, out_root, head):
         "name": name,
         "command": f"hnet train {config} --seeds {seeds}",
         "commit": head,
-        "date": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "seeds": stats["seeds"],
         "statistics": stats["statistics"],
         "per_seed_final": [r["acc_final"] for r in stats["runs"]],
-        "wall_seconds_all": time.time() - start,
+        # The runs' own times, also right for a row continued after a kill.
+        "wall_seconds_all": sum(stats["statistics"]["wall_seconds"]["values"]),
         "load_before": load_before,
         "load_after": load_average(),
     }
@@ -121,7 +128,7 @@ def replace_block(path, block):
         sys.exit(f"{path}: no {BEGIN} ... {END} block to write the results into")
     head, rest = text.split(BEGIN, 1)
     _, tail = rest.split(END, 1)
-    path.write_text(head + BEGIN + "\n" + block + "\n" + END + tail)
+    write_atomic(path, head + BEGIN + "\n" + block + "\n" + END + tail)
 
 
 def main():
@@ -139,7 +146,7 @@ def main():
         if args.quick and not quick:
             continue
         records[name] = run_row(hnet, name, config, seeds, out_root, head)
-        RECORDS.write_text(json.dumps(records, indent=2) + "\n")
+        write_atomic(RECORDS, json.dumps(records, indent=2) + "\n")
     replace_block(ROOT / "docs" / "results.md", results_block(records))
     replace_block(ROOT / "README.md", readme_table(records))
 

@@ -50,6 +50,7 @@ ContinualSummary summarize(ContinualExperiment& e, const RunState& s) {
   const int64_t tasks = static_cast<int64_t>(e.tasks.size());
   auto& method = e.learner->method();
   out.method = method.name();
+  out.split = e.config.get_string("eval.split");
   out.tasks = tasks;
   out.acc_matrix = measured_rows(s.acc);
   for (int64_t i = 0; i < tasks; ++i) {
@@ -77,6 +78,7 @@ ContinualSummary summarize(ContinualExperiment& e, const RunState& s) {
 std::string ContinualSummary::to_json() const {
   json out{
       {"method", method},
+      {"split", split},
       {"tasks", tasks},
       {"acc_during", acc_during},
       {"acc_final", acc_final},

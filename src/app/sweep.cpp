@@ -38,8 +38,11 @@ std::vector<std::string> split_values(const std::string& text, const std::string
   }
   HNET_CHECK_INPUT(depth == 0, "sweep axis '", arg, "': a bracket is not closed");
   values.push_back(current);
-  for (const auto& v : values)
+  std::set<std::string> seen;
+  for (const auto& v : values) {
     HNET_CHECK_INPUT(!v.empty(), "sweep axis '", arg, "': an empty value");
+    HNET_CHECK_INPUT(seen.insert(v).second, "sweep axis '", arg, "': value '", v, "' repeats");
+  }
   return values;
 }
 
@@ -121,8 +124,8 @@ SweepResult run_sweep(
         ") has 'data.val_fraction' 0: no validation data to choose on");
     runs.push_back(
         {point, point_folder(dir, i),
-         "point " + std::to_string(i + 1) + "/" + std::to_string(points.size()) + ": " +
-             joined(points[i])});
+         "point " + std::to_string(i) + " (" + std::to_string(i + 1) + " of " +
+             std::to_string(points.size()) + "): " + joined(points[i])});
   }
   const auto summaries = run_in_folders(runs, options.run);
   for (size_t i = 0; i < points.size(); ++i) result.points.push_back({points[i], summaries[i]});

@@ -7,6 +7,7 @@
 namespace hnet {
 
 ForgettingMetrics forgetting_metrics(const std::vector<std::vector<double>>& acc, int64_t rows) {
+  TORCH_CHECK(rows >= -1, "forgetting_metrics: rows must be -1 (all) or >= 0, got ", rows);
   const int64_t t = rows < 0 ? static_cast<int64_t>(acc.size()) : rows;
   TORCH_CHECK(
       t <= static_cast<int64_t>(acc.size()), "forgetting_metrics: ", t,

@@ -92,6 +92,28 @@ TEST(Experiment, WritesTheContractFiles) {
   EXPECT_EQ(fs::last_write_time(fs::path(dir) / "checkpoint.safetensors"), before);
 }
 
+TEST(Experiment, ValidationSplitMeasuresOnValidationAndCheckpointsStillOnTest) {
+  if (!test::have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  const std::string dir = test::scratch_dir() + "/val";
+  const auto summary = run_continual_experiment(tiny_config("hypercl", {"eval.split=val"}), dir);
+  ASSERT_TRUE(summary.has_value());
+  EXPECT_EQ(summary->split, "val");
+  int64_t done = 0;
+  const std::string ckpt = dir + "/checkpoint.safetensors";
+  auto e = ContinualExperiment::from_checkpoint(ckpt, &done);
+  std::vector<double> val, test_acc;
+  for (int64_t t = 0; t < done; ++t) {
+    val.push_back(e.learner->task_accuracy(t, e.tasks[t].val));
+    test_acc.push_back(e.learner->task_accuracy(t, e.tasks[t].test));
+  }
+  EXPECT_EQ(summary->acc_final, val);
+  EXPECT_NE(val, test_acc);  // the two sets are different images
+  EXPECT_EQ(evaluate_checkpoint(ckpt), test_acc);
+  EXPECT_THROW_WITH(
+      ContinualExperiment::build(tiny_config("hypercl", {"eval.split=val", "data.val_fraction=0"})),
+      "'eval.split' is val but 'data.val_fraction' is 0");
+}
+
 TEST(Experiment, ResumedRunEndsWithTheSameAccuracies) {
   if (!test::have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
   const std::string root = test::scratch_dir();

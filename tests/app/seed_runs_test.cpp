@@ -57,7 +57,17 @@ TEST(SeedStatistic, MeanSampleStdAndWorstSeed) {
 TEST(SeedRuns, EachSeedItsOwnRunAndARerunContinues) {
   if (!test::have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
   const std::string dir = test::scratch_dir() + "/seeds";
+  // Seed 8 was killed after its first task by an earlier call: it resumes,
+  // and ends as a run that was never stopped.
+  ContinualRunOptions first_task;
+  first_task.stop_after = 1;
+  EXPECT_FALSE(
+      run_continual_experiment(test::two_task_config({"seed=8"}), dir + "/seed-8", first_task));
+  const auto whole =
+      run_continual_experiment(test::two_task_config({"seed=8"}), test::scratch_dir() + "/whole");
   const auto runs = run_seeds(test::two_task_config(), {3, 8}, dir);
+  ASSERT_TRUE(whole.has_value());
+  EXPECT_EQ(runs.summaries[1].acc_matrix, whole->acc_matrix);
   ASSERT_EQ(runs.summaries.size(), 2u);
   const auto seeds = json::parse(test::slurp(dir + "/seeds.json"));
   EXPECT_EQ(seeds["seeds"], (std::vector<int64_t>{3, 8}));
@@ -88,7 +98,8 @@ TEST(SeedRuns, EachSeedItsOwnRunAndARerunContinues) {
   EXPECT_EQ(again.summaries[1].acc_final, runs.summaries[1].acc_final);
   // A folder holding another configuration's runs is refused before training.
   EXPECT_THROW_WITH(
-      run_seeds(test::two_task_config({"optimizer.lr=0.002"}), {3}, dir), "another configuration");
+      run_seeds(test::two_task_config({"optimizer.lr=0.002"}), {3}, dir),
+      "another configuration (optimizer.lr: 0.001 there, 0.002 here)");
   EXPECT_THROW(run_seeds(test::two_task_config(), {}, dir), c10::ValueError);
 }
 

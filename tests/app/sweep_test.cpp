@@ -35,6 +35,7 @@ TEST(SweepAxes, MalformedAxesAreBadInput) {
     EXPECT_THROW(parse_sweep_axes({bad}), c10::ValueError) << bad;
   }
   EXPECT_THROW_WITH(parse_sweep_axes({"seed=1,2", "seed=3"}), "key 'seed' is already an axis");
+  EXPECT_THROW_WITH(parse_sweep_axes({"seed=1,2,1"}), "value '1' repeats");
 }
 
 TEST(Sweep, BadGridsAreRefusedBeforeAnythingIsWritten) {
@@ -95,7 +96,7 @@ TEST(Sweep, ChoosesOnValidationTestsTheChosenPointOnceAndContinues) {
   // Another grid into the same folder is refused before it trains.
   EXPECT_THROW_WITH(
       run_sweep(test::two_task_config(), parse_sweep_axes({"optimizer.lr=0.001,0.003"}), dir),
-      "another configuration");
+      "another configuration (optimizer.lr: 1e-05 there, 0.001 here)");
 }
 
 }  // namespace

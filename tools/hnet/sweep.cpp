@@ -25,13 +25,15 @@ void add_sweep_command(CLI::App& app) {
   cmd->add_option("config", args->config, "YAML config of hnet train")->required();
   cmd->add_option("axes", args->axes, "key=v1,v2,... (one or more), e.g. optimizer.lr=1e-4,1e-3")
       ->required();
-  cmd->add_option("--out", args->out, "output folder (default runs/<config>-<time>)");
+  cmd->add_option(
+         "--out", args->out, "output folder; the same command again continues the sweep in it")
+      ->required();
   cmd->add_option("--max-points", args->max_points, "largest grid accepted (default 1000)");
   cmd->callback([args] {
     HNET_CHECK_INPUT(args->max_points >= 1, "--max-points must be >= 1, got ", args->max_points);
     const auto axes = parse_sweep_axes(args->axes);
     const auto config = io::Config::resolve(continual_config_schema(), args->config, {});
-    const std::string out = args->out.empty() ? default_out_dir(args->config) : args->out;
+    const std::string& out = args->out;
     std::cout << "sweep folder: " << out << "\n";
     SweepOptions options;
     options.max_points = args->max_points;

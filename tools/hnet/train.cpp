@@ -26,7 +26,7 @@ struct TrainArgs {
 }  // namespace
 
 void print_summary(const ContinualSummary& s) {
-  std::printf("final test accuracy per task:");
+  std::printf("final %s accuracy per task:", s.split.c_str());
   for (double a : s.acc_final) std::printf(" %.4f", a);
   std::printf(
       "\nmean final accuracy %.4f, forgetting %.4f, bwt %+.4f, %.1f s\n", s.mean_acc_final,
@@ -78,6 +78,14 @@ void run_train(const TrainArgs& args, const std::shared_ptr<StepHooks>& hooks) {
     std::cout << "run folder: " << out << "\n";
     options.inputs = {args.config};
     if (!args.seeds.empty()) {
+      HNET_CHECK_INPUT(
+          !args.out.empty(),
+          "--seeds needs --out DIR: running the same command again "
+          "continues the runs in DIR");
+      for (const auto& o : args.overrides)
+        HNET_CHECK_INPUT(
+            o.rfind("seed=", 0) != 0, "override '", o, "' conflicts with --seeds ", args.seeds,
+            ": give the seeds with --seeds only");
       const auto seeds = parse_seed_list(args.seeds);
       print_seed_statistics(run_seeds(config, seeds, out, options));
       std::cout << "per-seed values and statistics: " << out << "/seeds.json\n";

@@ -27,6 +27,9 @@ namespace hnet {
 /// What a finished run reports (summary.json holds the same fields).
 struct ContinualSummary {
   std::string method;
+  /// What the accuracies below were measured on: "test", or "val" (the
+  /// held-out validation part) with `eval.split: val`.
+  std::string split = "test";
   int64_t tasks = 0;
   /// acc_matrix[i][j], j <= i: test accuracy of task j after learning task i.
   std::vector<std::vector<double>> acc_matrix;
@@ -95,8 +98,9 @@ struct FolderRun {
 /// folder already holds (see folder_holds_run_of): what commands that run
 /// many configurations (seeds, sweeps) do, so that calling them again
 /// continues where a killed call stopped. Every folder is checked before the
-/// first run trains. c10::ValueError when a folder holds another
-/// configuration's run, or when options.stop_after is set.
+/// first run trains. c10::ValueError naming the first differing key when a
+/// folder holds another configuration's run; c10::Error when
+/// options.stop_after is set.
 std::vector<ContinualSummary> run_in_folders(
     const std::vector<FolderRun>& runs, const ContinualRunOptions& options);
 

@@ -59,7 +59,7 @@ struct SeedRuns {
 /// DIR/seed-<k>, continuing what an earlier call left there, and writes
 /// DIR/seeds.json. A seed folder that holds a run of another configuration
 /// is c10::ValueError naming it, before any training. `options` apply to
-/// every run (stop_after is not allowed: c10::ValueError).
+/// every run (stop_after must be 0: c10::Error).
 SeedRuns run_seeds(
     const io::Config& config, const std::vector<int64_t>& seeds, const std::string& dir,
     const ContinualRunOptions& options = {});

@@ -35,7 +35,8 @@ struct SweepAxis {
 /// The axes of `args`, each "key=v1,v2,...": values are split at commas
 /// outside brackets, so "target.hidden=[100,100],[200]" has two values.
 /// c10::ValueError quoting the argument when it has no '=', an empty key or
-/// value, a key given twice, or unbalanced brackets.
+/// value, a key given twice, a value given twice, or unbalanced brackets.
+/// Values are compared as text: 0.001 and 1e-3 are two points.
 std::vector<SweepAxis> parse_sweep_axes(const std::vector<std::string>& args);
 
 /// Grids above this many points need an explicit `max_points`.
@@ -69,11 +70,14 @@ struct SweepResult {
 };
 
 /// Runs the grid `axes` over `config` into `dir` (see the file comment).
-/// Every point's configuration is resolved, and every point folder checked
-/// (a folder holding another configuration's run is bad input), before any
-/// point trains. c10::ValueError for an empty grid, a grid larger than
-/// `options.max_points`, an axis over `eval.split`, a value its key's rule
-/// refuses, or a config without validation data (`data.val_fraction` 0).
+/// Every point's configuration is resolved (each value against its key's
+/// rule), and every point folder checked (a folder holding another
+/// configuration's run is bad input), before any point trains. Values that
+/// pass their rules but cannot be built together (a rank above a layer's
+/// size, a model over `limits.max_parameters`) are found when their point
+/// is built, after the points before it have run. c10::ValueError for an empty grid, a grid larger
+/// than `options.max_points`, an axis over `eval.split`, a value its key's rule refuses, or a
+/// config without validation data (`data.val_fraction` 0).
 SweepResult run_sweep(
     const io::Config& config, const std::vector<SweepAxis>& axes, const std::string& dir,
     const SweepOptions& options = {});
