@@ -38,9 +38,7 @@ std::string seed_folder(const std::string& dir, int64_t seed) {
 }
 
 io::Config config_at_seed(const io::Config& config, int64_t seed) {
-  return io::Config::resolve_text(
-      continual_config_schema(), config.to_yaml(), "the run's configuration",
-      {"seed=" + std::to_string(seed)});
+  return config.with_overrides({"seed=" + std::to_string(seed)});
 }
 
 }  // namespace

@@ -117,8 +117,7 @@ SweepResult run_sweep(
   for (size_t i = 0; i < points.size(); ++i) {
     auto overrides = points[i];
     overrides.push_back(kForcedSplit);
-    auto point = io::Config::resolve_text(
-        continual_config_schema(), config.to_yaml(), "the sweep's configuration", overrides);
+    auto point = config.with_overrides(overrides);
     HNET_CHECK_INPUT(
         point.get_float("data.val_fraction") > 0, "sweep: point ", i, " (", joined(points[i]),
         ") has 'data.val_fraction' 0: no validation data to choose on");

@@ -39,6 +39,12 @@ Config Config::resolve_text(
   return Config(std::move(impl));
 }
 
+Config Config::with_overrides(const std::vector<std::string>& overrides) const {
+  auto impl = std::make_shared<Impl>(*impl_);
+  for (const auto& text : overrides) detail::apply_override(impl->schema, impl->values, text);
+  return Config(std::move(impl));
+}
+
 size_t Config::index_of(const std::string& name, ValueType type, const char* getter) const {
   const ConfigSchema& schema = impl_->schema;
   const ConfigKey* key = schema.find(name);

@@ -463,6 +463,18 @@ TEST(Config, GettersCheckNameAndType) {
       "Config::get_int_list: key 'seed' has type int, not int list", c.get_int_list("seed"));
 }
 
+TEST(Config, WithOverridesAppliesThemOnACopy) {
+  const Config base = from_text("seed: 4\n");
+  const Config changed = base.with_overrides({"optimizer.lr=0.5", "epochs=3"});
+  EXPECT_EQ(changed.get_float("optimizer.lr"), 0.5);
+  EXPECT_EQ(changed.get_int("epochs"), 3);
+  EXPECT_EQ(changed.get_int("seed"), 4);
+  EXPECT_EQ(base.get_float("optimizer.lr"), 1e-4);  // the original is unchanged
+  EXPECT_EQ(base.with_overrides({}), base);
+  EXPECT_THROW(base.with_overrides({"epochs=0"}), c10::ValueError);
+  EXPECT_THROW(base.with_overrides({"sed=1"}), c10::ValueError);
+}
+
 enum class Sequence { kSplit, kPermuted };
 
 TEST(Config, ChoicesParseOnceIntoTheirEnum) {

@@ -217,6 +217,11 @@ class Config {
       const ConfigSchema& schema, const std::string& yaml_text, const std::string& source,
       const std::vector<std::string>& overrides);
 
+  /// This configuration with `overrides` ("a.b=value") applied on top, each
+  /// checked as in `resolve`: c10::ValueError naming the override otherwise.
+  /// Example: cfg.with_overrides({"seed=3"})
+  Config with_overrides(const std::vector<std::string>& overrides) const;
+
   /// The value of key `name`.
   /// requires: `name` is in the schema with the getter's type (get_float
   ///           needs kFloat, not kInt); otherwise throws `c10::Error` naming
