@@ -21,6 +21,12 @@ const io::ChoiceTable<EvalSplit>& eval_splits() {
   return table;
 }
 
+const io::ChoiceTable<Scenario>& scenarios() {
+  static const io::ChoiceTable<Scenario> table{
+      {"task", Scenario::kTask}, {"domain", Scenario::kDomain}, {"class", Scenario::kClass}};
+  return table;
+}
+
 const io::ChoiceTable<HeadSharing>& head_sharings() {
   static const io::ChoiceTable<HeadSharing> table{
       {"shared", HeadSharing::kShared}, {"per_task", HeadSharing::kPerTask}};
@@ -97,6 +103,10 @@ io::ConfigSchema continual_config_schema() {
   s.add(ConfigKey::text("eval.split", "test")
             .choices(io::choice_names(eval_splits()))
             .help("what accuracies are measured on: test, or val (the held-out validation part)"));
+  s.add(ConfigKey::text("eval.scenario", "task")
+            .choices(io::choice_names(scenarios()))
+            .help("scenario of the accuracy matrix: task (task id given), domain or class (task "
+                  "inferred by entropy); summary.json reports all three"));
   return s;
 }
 

@@ -72,7 +72,10 @@ void learn_task(Run& run, int64_t t, MetricsLog& metrics, Progress& progress) {
   run.state.train_steps += e.config.get_int("optimizer.steps");
   const double val = e.learner->task_accuracy(t, e.tasks[t].val);
   std::vector<double> row(tasks, std::nan(""));
-  for (int64_t j = 0; j <= t; ++j) row[j] = e.learner->task_accuracy(j, e.measured(j));
+  const Scenario scenario = io::get_choice(e.config, "eval.scenario", scenarios());
+  for (int64_t j = 0; j <= t; ++j) {
+    row[j] = scenario_accuracy(*e.learner, scenario, j, t + 1, e.measured(j));
+  }
   run.state.acc.push_back(row);
   const ForgettingMetrics so_far = forgetting_metrics(run.state.acc);
   metrics.write_line(json{
@@ -80,6 +83,7 @@ void learn_task(Run& run, int64_t t, MetricsLog& metrics, Progress& progress) {
       {"after_task", t + 1},
       {"val_acc", val},
       {"split", e.config.get_string("eval.split")},
+      {"scenario", e.config.get_string("eval.scenario")},
       {"test_acc", std::vector<double>(row.begin(), row.begin() + t + 1)},
       {"forgetting", so_far.forgetting},
       {"bwt",

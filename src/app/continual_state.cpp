@@ -27,6 +27,34 @@ std::vector<std::vector<double>> measured_rows(const std::vector<std::vector<dou
   return rows;
 }
 
+TaskAccuracies accuracies(std::vector<double> per_task) {
+  TaskAccuracies out;
+  out.mean = mean(per_task);
+  out.per_task = std::move(per_task);
+  return out;
+}
+
+// The final model in every scenario; task ids given reuse the matrix's last
+// row when it was measured with them.
+ScenarioReport scenario_report(ContinualExperiment& e, const ContinualSummary& s) {
+  const int64_t tasks = static_cast<int64_t>(e.tasks.size());
+  std::vector<double> task, domain, cls, inferred;
+  for (int64_t t = 0; t < tasks; ++t) {
+    const auto& data = e.measured(t);
+    task.push_back(
+        s.scenario == "task" ? s.acc_final[t] : e.learner->task_accuracy(t, data));
+    const auto a = inferred_accuracy(*e.learner, t, tasks, data);
+    domain.push_back(a.domain);
+    cls.push_back(a.cls);
+    inferred.push_back(a.task_inference);
+  }
+  return {accuracies(task), accuracies(domain), accuracies(cls), accuracies(inferred)};
+}
+
+json accuracies_json(const TaskAccuracies& a) {
+  return json{{"mean", a.mean}, {"per_task", a.per_task}};
+}
+
 }  // namespace
 
 void save_checkpoint(const std::string& path, ContinualExperiment& e, const RunState& s) {
@@ -51,6 +79,7 @@ ContinualSummary summarize(ContinualExperiment& e, const RunState& s) {
   auto& method = e.learner->method();
   out.method = method.name();
   out.split = e.config.get_string("eval.split");
+  out.scenario = e.config.get_string("eval.scenario");
   out.tasks = tasks;
   out.acc_matrix = measured_rows(s.acc);
   for (int64_t i = 0; i < tasks; ++i) {
@@ -72,6 +101,7 @@ ContinualSummary summarize(ContinualExperiment& e, const RunState& s) {
     }
     out.mean_acc_universal = mean(out.acc_universal);
   }
+  out.scenarios = scenario_report(e, out);
   return out;
 }
 
@@ -79,6 +109,7 @@ std::string ContinualSummary::to_json() const {
   json out{
       {"method", method},
       {"split", split},
+      {"scenario", scenario},
       {"tasks", tasks},
       {"acc_during", acc_during},
       {"acc_final", acc_final},
@@ -90,7 +121,12 @@ std::string ContinualSummary::to_json() const {
       {"train_steps", train_steps},
       {"generator_params", generator_params},
       {"target_params", target_params},
-      {"acc_matrix", acc_matrix}};
+      {"acc_matrix", acc_matrix},
+      {"scenarios",
+       {{"task", accuracies_json(scenarios.task)},
+        {"domain", accuracies_json(scenarios.domain)},
+        {"class", accuracies_json(scenarios.cls)},
+        {"task_inference", accuracies_json(scenarios.task_inference)}}}};
   if (!acc_universal.empty()) {
     out["acc_universal"] = acc_universal;
     out["mean_acc_universal"] = mean_acc_universal;

@@ -138,6 +138,13 @@ SeedRuns run_seeds(
     metric(
         "mean_acc_universal", true, [](const ContinualSummary& s) { return s.mean_acc_universal; });
   }
+  metric("scenario_task", true, [](const ContinualSummary& s) { return s.scenarios.task.mean; });
+  metric(
+      "scenario_domain", true, [](const ContinualSummary& s) { return s.scenarios.domain.mean; });
+  metric("scenario_class", true, [](const ContinualSummary& s) { return s.scenarios.cls.mean; });
+  metric("task_inference", true, [](const ContinualSummary& s) {
+    return s.scenarios.task_inference.mean;
+  });
   metric("wall_seconds", false, [](const ContinualSummary& s) { return s.wall_seconds; });
   io::write_file_atomic((std::filesystem::path(dir) / "seeds.json").string(), out.to_json() + "\n");
   return out;

@@ -119,6 +119,12 @@ double ContinualLearner::accuracy(
       options_.input_shape());
 }
 
+torch::Tensor ContinualLearner::logits(
+    const torch::Tensor& flat, const torch::Tensor& inputs, int64_t t) {
+  target_->set_stats_slot(t);
+  return target_->forward(as_target_input(inputs), Weights(target_->spec(), flat));
+}
+
 double ContinualLearner::task_accuracy(int64_t t, const data::TaskData& data) {
   return accuracy(task_weights(t), data, t);
 }

@@ -114,6 +114,39 @@ TEST(Experiment, ValidationSplitMeasuresOnValidationAndCheckpointsStillOnTest) {
       "'eval.split' is val but 'data.val_fraction' is 0");
 }
 
+TEST(Experiment, ReportsTheThreeScenariosAndMeasuresTheMatrixInTheChosenOne) {
+  if (!test::have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  const std::string dir = test::scratch_dir() + "/scenarios";
+  const auto given = run_continual_experiment(tiny_config("hypercl"), dir + "/task");
+  const auto inferred =
+      run_continual_experiment(tiny_config("hypercl", {"eval.scenario=class"}), dir + "/class");
+  ASSERT_TRUE(given && inferred);
+  // The scenario changes what is measured, not what is trained.
+  EXPECT_EQ(given->scenarios.task.per_task, inferred->scenarios.task.per_task);
+  EXPECT_EQ(given->scenarios.cls.per_task, inferred->scenarios.cls.per_task);
+  EXPECT_EQ(given->scenario, "task");
+  EXPECT_EQ(inferred->scenario, "class");
+  EXPECT_EQ(given->acc_final, given->scenarios.task.per_task);
+  EXPECT_EQ(inferred->acc_final, inferred->scenarios.cls.per_task);
+  // After the first task there is one candidate: every scenario agrees.
+  EXPECT_EQ(given->acc_matrix[0][0], inferred->acc_matrix[0][0]);
+  const auto& s = given->scenarios;
+  for (size_t t = 0; t < 3; ++t) {
+    // Class needs the task and the class right; domain only the class.
+    EXPECT_LE(s.cls.per_task[t], s.domain.per_task[t]);
+    EXPECT_LE(s.cls.per_task[t], s.task_inference.per_task[t]);
+  }
+  // Without the task id, some examples go to another task's network.
+  EXPECT_LT(s.cls.mean, s.task.mean);
+  EXPECT_GT(s.task_inference.mean, 1.0 / 3);  // better than guessing among 3 tasks
+  const auto file = read_json(dir + "/class/summary.json");
+  EXPECT_EQ(file["scenario"], "class");
+  EXPECT_EQ(file["scenarios"]["class"]["mean"].get<double>(), inferred->scenarios.cls.mean);
+  EXPECT_EQ(
+      file["scenarios"]["task_inference"]["per_task"].get<std::vector<double>>(),
+      inferred->scenarios.task_inference.per_task);
+}
+
 TEST(Experiment, ResumedRunEndsWithTheSameAccuracies) {
   if (!test::have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
   const std::string root = test::scratch_dir();

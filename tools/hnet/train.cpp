@@ -34,6 +34,11 @@ void print_summary(const ContinualSummary& s) {
   if (!s.acc_universal.empty()) {
     std::printf("universal embedding: mean accuracy %.4f\n", s.mean_acc_universal);
   }
+  std::printf(
+      "scenarios (final): task id given %.4f; task inferred by entropy (right %.4f of the time): "
+      "domain %.4f, class %.4f\n",
+      s.scenarios.task.mean, s.scenarios.task_inference.mean, s.scenarios.domain.mean,
+      s.scenarios.cls.mean);
 }
 
 namespace {

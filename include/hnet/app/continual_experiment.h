@@ -14,6 +14,7 @@
 #include "hnet/io/config.h"
 #include "hnet/io/config_choice.h"
 #include "hnet/learn/continual.h"
+#include "hnet/learn/task_inference.h"
 
 namespace hnet {
 
@@ -37,6 +38,10 @@ const io::ChoiceTable<HeadSharing>& head_sharings();
 enum class EvalSplit { kTest, kVal };
 /// Their names: test, val.
 const io::ChoiceTable<EvalSplit>& eval_splits();
+
+/// The values of `eval.scenario` (hnet/learn/task_inference.h): task,
+/// domain, class.
+const io::ChoiceTable<Scenario>& scenarios();
 
 /// Data, models and learner built from a resolved configuration.
 struct ContinualExperiment {

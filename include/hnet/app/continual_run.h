@@ -24,12 +24,29 @@
 
 namespace hnet {
 
+/// Accuracy of each task after all tasks, and their mean.
+struct TaskAccuracies {
+  std::vector<double> per_task;
+  double mean = 0;
+};
+
+/// The final model in the three continual-learning scenarios
+/// (hnet/learn/task_inference.h): task id given, or inferred by entropy
+/// among all tasks for domain and class; task_inference is how often the
+/// inferred task was the true one.
+struct ScenarioReport {
+  TaskAccuracies task, domain, cls, task_inference;
+};
+
 /// What a finished run reports (summary.json holds the same fields).
 struct ContinualSummary {
   std::string method;
   /// What the accuracies below were measured on: "test", or "val" (the
   /// held-out validation part) with `eval.split: val`.
   std::string split = "test";
+  /// The scenario of acc_matrix and the accuracies derived from it: "task",
+  /// or "domain" / "class" with `eval.scenario`.
+  std::string scenario = "task";
   int64_t tasks = 0;
   /// acc_matrix[i][j], j <= i: test accuracy of task j after learning task i.
   std::vector<std::vector<double>> acc_matrix;
@@ -44,6 +61,8 @@ struct ContinualSummary {
   /// Methods with one network for all tasks (interval): its accuracy per task.
   std::vector<double> acc_universal;
   double mean_acc_universal = 0;
+  /// The final model in all three scenarios, on the same split.
+  ScenarioReport scenarios;
   double wall_seconds = 0;
   int64_t train_steps = 0;
   int64_t generator_params = 0;

@@ -67,6 +67,9 @@ class ContinualLearner {
   /// Accuracy of the flat weights `flat` on `data`, with task t's running
   /// statistics (for targets that keep them).
   double accuracy(const torch::Tensor& flat, const data::TaskData& data, int64_t t);
+  /// Logits of the flat weights `flat` on flat inputs [B, D], with task t's
+  /// running statistics; the caller sets evaluation mode and no-grad.
+  torch::Tensor logits(const torch::Tensor& flat, const torch::Tensor& inputs, int64_t t);
 
   /// Everything needed to continue or evaluate: the method's state and the
   /// target's buffers ("target.<name>"), as named tensors.
