@@ -28,12 +28,16 @@ BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 # name, config, seeds, quick (under about five minutes for all seeds)
 ROWS = [
     ("split, hypercl", "configs/split_fmnist.yaml", "1-5", True),
+    ("split, separate networks of equal memory", "configs/split_fmnist_separate_equal.yaml", "1-5",
+     True),
     ("split, hypercl, ConvNet target", "configs/split_fmnist_convnet.yaml", "1-5", True),
     ("demo", "configs/demo.yaml", "1-5", True),
     ("split, interval", "configs/split_fmnist_interval.yaml", "1-5", False),
     ("split, low-rank generator", "configs/split_fmnist_lowrank.yaml", "1-5", False),
     ("split, recurrent generator", "configs/split_fmnist_recurrent.yaml", "1-5", False),
     ("permuted 10 tasks, hypercl", "configs/permuted_fmnist.yaml", "1-3", False),
+    ("permuted 10 tasks, separate networks of equal memory",
+     "configs/permuted_fmnist_separate_equal.yaml", "1-3", True),
     ("permuted 10 tasks, low-rank generator", "configs/permuted_fmnist_lowrank.yaml", "1-3", False),
 ]
 
@@ -77,11 +81,18 @@ def run_row(hnet, name, config, seeds, out_root, head):
         "seeds": stats["seeds"],
         "statistics": stats["statistics"],
         "per_seed_final": [r["acc_final"] for r in stats["runs"]],
+        # What the method stores: generator (with embeddings) or every network.
+        "stored_params": stats["runs"][0]["stored_params"],
         # The runs' own times, also right for a row continued after a kill.
         "wall_seconds_all": sum(stats["statistics"]["wall_seconds"]["values"]),
         "load_before": load_before,
         "load_after": load_average(),
     }
+
+
+def short(record, key):
+    s = record["statistics"].get(key)
+    return "-" if s is None else f"{s['mean']:.4f} ± {s['std']:.4f}"
 
 
 def stat(record, key, digits=4):
@@ -92,15 +103,20 @@ def stat(record, key, digits=4):
 
 
 def readme_table(records):
-    lines = ["| experiment | seeds | mean final accuracy | forgetting (T-1) | bwt | wall per seed | commit |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| experiment | seeds | stored parameters | task id given (CL1): mean final accuracy | "
+             "forgetting (T-1) | bwt | no task id, task inferred by entropy: domain (CL2) / class (CL3) "
+             "/ task inferred | wall per seed | commit |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for name, *_ in ROWS:
         r = records.get(name)
         if r is None:
             continue
         wall = r["statistics"]["wall_seconds"]
-        lines.append(f"| {name} (`{r['command']}`) | {len(r['seeds'])} | {stat(r, 'mean_acc_final')} | "
-                     f"{stat(r, 'forgetting')} | {r['statistics']['bwt']['mean']:+.4f} | "
+        params = f"{r['stored_params']:,}" if "stored_params" in r else "-"
+        lines.append(f"| {name} (`{r['command']}`) | {len(r['seeds'])} | {params} | "
+                     f"{stat(r, 'mean_acc_final')} | {stat(r, 'forgetting')} | "
+                     f"{r['statistics']['bwt']['mean']:+.4f} | {short(r, 'scenario_domain')} / "
+                     f"{short(r, 'scenario_class')} / {short(r, 'task_inference')} | "
                      f"{wall['mean']:.1f} s | {r['commit']} |")
     return "\n".join(lines)
 

@@ -95,6 +95,9 @@ ContinualSummary summarize(ContinualExperiment& e, const RunState& s) {
   out.train_steps = s.train_steps;
   out.generator_params = method.generator_params();
   out.target_params = e.target->spec()->numel() * std::max<int64_t>(1, method.stored_networks());
+  out.condition_params = method.condition_params();
+  out.stored_params = out.generator_params + out.condition_params +
+                      (method.stored_networks() > 0 ? out.target_params : 0);
   if (auto universal = method.universal_weights(tasks - 1)) {
     for (int64_t t = 0; t < tasks; ++t) {
       out.acc_universal.push_back(e.learner->accuracy((*universal)[t], e.measured(t), t));
@@ -121,6 +124,8 @@ std::string ContinualSummary::to_json() const {
       {"train_steps", train_steps},
       {"generator_params", generator_params},
       {"target_params", target_params},
+      {"condition_params", condition_params},
+      {"stored_params", stored_params},
       {"acc_matrix", acc_matrix},
       {"scenarios",
        {{"task", accuracies_json(scenarios.task)},

@@ -65,6 +65,10 @@ TEST(Experiment, WritesTheContractFiles) {
   EXPECT_EQ(json::parse(summary->to_json()), s);
   EXPECT_EQ(summary->acc_final, s["acc_final"].get<std::vector<double>>());
   EXPECT_EQ(s["train_steps"], 75);
+  // A hypernetwork keeps its generator and one embedding per task.
+  const int64_t embedding = tiny_config("hypercl").get_int("embedding.dim");
+  EXPECT_EQ(s["condition_params"], 3 * embedding);
+  EXPECT_EQ(s["stored_params"], s["generator_params"].get<int64_t>() + 3 * embedding);
   for (double a : s["acc_final"]) {
     EXPECT_GE(a, 0.0);
     EXPECT_LE(a, 1.0);
@@ -145,6 +149,20 @@ TEST(Experiment, ReportsTheThreeScenariosAndMeasuresTheMatrixInTheChosenOne) {
   EXPECT_EQ(
       file["scenarios"]["task_inference"]["per_task"].get<std::vector<double>>(),
       inferred->scenarios.task_inference.per_task);
+}
+
+TEST(Experiment, SeparateNetworksStoreEveryTasksNetwork) {
+  if (!test::have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  const auto summary =
+      run_continual_experiment(tiny_config("separate"), test::scratch_dir() + "/separate");
+  ASSERT_TRUE(summary.has_value());
+  // 784-24-2 per task (split tasks see two outputs), three of them.
+  const int64_t one = 784 * 24 + 24 + 24 * 2 + 2;
+  EXPECT_EQ(summary->target_params, 3 * one);
+  EXPECT_EQ(summary->stored_params, 3 * one);
+  EXPECT_EQ(summary->generator_params, 0);
+  EXPECT_EQ(summary->condition_params, 0);
+  EXPECT_EQ(summary->forgetting, 0);  // nothing is shared, nothing forgotten
 }
 
 TEST(Experiment, ResumedRunEndsWithTheSameAccuracies) {

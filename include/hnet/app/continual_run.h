@@ -67,6 +67,11 @@ struct ContinualSummary {
   int64_t train_steps = 0;
   int64_t generator_params = 0;
   int64_t target_params = 0;
+  int64_t condition_params = 0;  ///< task embeddings (or intervals)
+  /// Everything the method keeps to give every task its network: generator
+  /// and conditions, or the stored networks themselves; what equal-memory
+  /// comparisons compare.
+  int64_t stored_params = 0;
 
   /// The summary.json text (two-space indented).
   std::string to_json() const;

@@ -65,6 +65,11 @@ class ContinualMethod {
   virtual int64_t generator_params() const {
     return 0;
   }
+  /// Trained values kept per task to condition a generator (its task
+  /// embeddings or intervals).
+  virtual int64_t condition_params() const {
+    return 0;
+  }
   /// How many target networks the method stores outright (separate
   /// networks: one per task; a generator: none, its networks are generated).
   virtual int64_t stored_networks() const {

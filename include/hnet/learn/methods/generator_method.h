@@ -21,6 +21,9 @@ class GeneratorMethod : public ContinualMethod {
   io::NamedTensors state() override;
   void load_state(const io::TensorFile& file) override;
   int64_t generator_params() const override;
+  int64_t condition_params() const override {
+    return table().numel();
+  }
 
   WeightGenerator& generator() {
     return *generator_;
