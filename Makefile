@@ -28,7 +28,7 @@ FUZZERS := fuzz_safetensors fuzz_idx fuzz_config fuzz_checkpoint_metadata
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LAUNCHER := $(shell command -v ccache >/dev/null 2>&1 && echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 
-.PHONY: demo test deps bench-deps fuzz-deps install-missing configure build bench results test-asan fuzz clean
+.PHONY: demo test deps bench-deps fuzz-deps install-missing configure build bench results docs test-asan fuzz clean
 
 # Builds only the command-line tool (not the tests or benchmarks), then runs
 # the main job (`hnet demo`: configs/demo.yaml).
@@ -74,9 +74,15 @@ bench: build bench-deps
 
 # Re-runs README's headline rows (every seed) on the code as it is and writes
 # their numbers into docs/results.json, docs/results.md and README's table.
-# QUICK=1: only the rows under about five minutes.
+# QUICK=1: only the rows under about five minutes; ROWS=TEXT: only the rows
+# whose name contains TEXT.
 results: build
-	python3 tools/make_results.py --build $(BUILD) $(if $(QUICK),--quick)
+	python3 tools/make_results.py --build $(BUILD) $(if $(QUICK),--quick) $(if $(ROWS),--rows "$(ROWS)")
+
+# Rewrites README's and docs/results.md's generated blocks (the results
+# table from docs/results.json, the config key list) without running anything.
+docs: build
+	python3 tools/make_results.py --build $(BUILD) --docs-only
 
 # The suite under AddressSanitizer + UndefinedBehaviorSanitizer, in build-asan.
 # LibTorch, OpenBLAS and oneDNN are not instrumented and keep caches and

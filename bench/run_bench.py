@@ -31,18 +31,33 @@ GROUPS = [
     ("bench_per_sample", "^per_sample/"),
 ]
 
-# hnet case -> the reference case computing the same thing (default: same name).
+# hnet case -> the reference cases computing the same thing (default: the same
+# name); each hnet case is compared with the fastest of them, on either BLAS.
+CL_STEP_VARIANTS = {shape: [f"cl_step/{shape}_batched", f"cl_step/{shape}_loop"]
+                    for shape in ("split", "permuted")}
 COUNTERPART = {
-    "cl_step_learner/split_learner": "cl_step/split_batched",
-    "cl_step_learner/permuted_learner": "cl_step/permuted_batched",
-    "sgemm/dnnl": None,
+    "cl_step_learner/split_learner": CL_STEP_VARIANTS["split"],
+    "cl_step_learner/permuted_learner": CL_STEP_VARIANTS["permuted"],
+    "cl_step/split_batched": CL_STEP_VARIANTS["split"],
+    "cl_step/split_loop": CL_STEP_VARIANTS["split"],
+    "cl_step/permuted_batched": CL_STEP_VARIANTS["permuted"],
+    "cl_step/permuted_loop": CL_STEP_VARIANTS["permuted"],
+    "sgemm/dnnl": [],
 }
+
+# Debian ships OpenBLAS built for pthreads (the default alternative) and for
+# OpenMP (what hnet links, see CMakeLists.txt); a PyTorch user may run either,
+# so the reference runs on both and the faster one counts.
+OPENMP_BLAS_DIR = "/usr/lib/x86_64-linux-gnu/openblas-openmp"
+BLAS_VARIANTS = {"pthread": None, "openmp": OPENMP_BLAS_DIR}
 
 UNIT_MS = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
 
 
-def run_hnet(binary, threads, min_time, cases):
+def run_hnet(binary, threads, min_time, cases, malloc):
     env = dict(os.environ, HNET_BENCH_THREADS=",".join(map(str, threads)))
+    if malloc == "default":
+        env["HNET_MALLOC"] = "default"  # hnet's tune_allocator() then leaves glibc as it is
     out = subprocess.run(
         [binary, "--benchmark_format=json", f"--benchmark_min_time={min_time}",
          f"--benchmark_filter={cases}"],
@@ -61,24 +76,28 @@ def run_hnet(binary, threads, min_time, cases):
     return rows
 
 
-# glibc settings equal to hnet::kernels::tune_allocator(), for --reference-malloc tuned.
+# glibc settings equal to hnet::kernels::tune_allocator(), for the reference under --malloc tuned.
 TUNED_MALLOC = "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=1073741824:glibc.malloc.top_pad=67108864"
 
 
-def run_reference(python, pattern, threads, min_time, malloc):
+def run_reference(python, pattern, threads, min_time, malloc, blas):
+    """Rows (case@blas, threads, ms, cpu_ms) and the OpenBLAS identity."""
     env = dict(os.environ)
     if malloc == "tuned" and "GLIBC_TUNABLES" not in env:
         env["GLIBC_TUNABLES"] = TUNED_MALLOC
+    if BLAS_VARIANTS[blas]:
+        env["LD_LIBRARY_PATH"] = ":".join(filter(None, [BLAS_VARIANTS[blas], env.get("LD_LIBRARY_PATH")]))
     out = subprocess.run(
         [python, os.path.join(HERE, "reference", "reference.py"), "--filter", pattern,
          "--threads", ",".join(map(str, threads)), f"--min-time={min_time}"],
         env=env, check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     ).stdout
+    report = json.loads(out)
     rows = []
-    for run in json.loads(out)["runs"]:
+    for run in report["runs"]:
         for case, r in run["cases"].items():
-            rows.append((case, run["threads"], r["ms"], r.get("cpu_ms")))
-    return rows
+            rows.append((f"{case}@{blas}", run["threads"], r["ms"], r.get("cpu_ms")))
+    return rows, report.get("openblas")
 
 
 def fmt(x, spec):
@@ -95,18 +114,29 @@ def build_table(hnet, ref, hnet_cpu, ref_cpu, flops, threads):
     for t in threads:
         rates = [2 * 1024**3 / (h[(c, t)] * 1e-3) / 1e9 for c in ("sgemm/dnnl", "sgemm/torch_mm") if h.get((c, t))]
         sgemm[t] = max(rates) if rates else None
+    variants = sorted({k[0] for k in r})
+
+    def candidates(case):
+        names = COUNTERPART.get(case, [case])
+        return [v for v in variants if v.split("@")[0] in names]
+
     rows = []
     for (case, t), ms in sorted(h.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        other = COUNTERPART.get(case, case)
-        py = r.get((other, t)) if other else None
+        timed = [(r[(v, t)], v) for v in candidates(case) if r.get((v, t))]
+        py, other = min(timed) if timed else (None, None)
+        # PyTorch at its own best thread count (any variant, any BLAS).
+        best = min(((ms_, t_, v) for (v, t_), ms_ in r.items() if v in candidates(case) and ms_),
+                   default=(None, None, None))
         # CPU-time ratio: same case on both sides (the learner has none).
         h_cpu, py_cpu = hc.get((case, t)), rc.get((other, t)) if other else None
         f = flops.get(case)
         gflops = f / (ms * 1e-3) / 1e9 if f else None
         rows.append({
             "case": case, "threads": t, "hnet_ms": ms, "pytorch_ms": py,
-            "reference_case": other if py is not None else None,
+            "reference_case": other,
             "ratio": py / ms if py else None,
+            "pytorch_best_ms": best[0], "pytorch_best_threads": best[1],
+            "pytorch_best_case": best[2],
             "hnet_cpu_ms": h_cpu, "pytorch_cpu_ms": py_cpu,
             "cpu_ratio": py_cpu / h_cpu if py_cpu and h_cpu else None,
             "gflops": gflops,
@@ -152,15 +182,18 @@ def build_table(hnet, ref, hnet_cpu, ref_cpu, flops, threads):
 def print_table(rows, targets, sgemm):
     print()
     print(f"{'case':30s} {'thr':>3s} {'hnet ms':>10s} {'PyTorch ms':>10s} {'ratio':>6s} "
-          f"{'cpu rt':>6s} {'GFLOP/s':>8s} {'%sgemm':>6s}  target (met?)")
+          f"{'cpu rt':>6s} {'GFLOP/s':>8s} {'%sgemm':>6s} {'PT best':>13s}  target (met?)")
     for row in rows:
         tg = "; ".join(f"{x['goal']} {'yes' if x['met'] else 'NO' if x['met'] is not None else '?'}"
                        for x in row.get("targets", []))
         frac = row["sgemm_fraction"]
         print(f"{row['case']:30s} {row['threads']:3d} {fmt(row['hnet_ms'], '10.3f')} "
               f"{fmt(row['pytorch_ms'], '10.3f')} {fmt(row['ratio'], '6.2f')} {fmt(row['cpu_ratio'], '6.2f')} "
-              f"{fmt(row['gflops'], '8.1f')} {fmt(frac * 100 if frac else None, '6.0f')}  {tg}")
-    print("(ms: medians of wall time per iteration; ratio = PyTorch / hnet; cpu rt: the same from "
+              f"{fmt(row['gflops'], '8.1f')} {fmt(frac * 100 if frac else None, '6.0f')} "
+              f"{fmt(row['pytorch_best_ms'], '9.3f')} ({fmt(row['pytorch_best_threads'], 'd')})  {tg}")
+    print("(ms: medians of wall time per iteration; PyTorch: the fastest reference variant of the "
+          "same computation on either OpenBLAS build, at the same thread count; PT best: at its own "
+          "best thread count (in brackets); ratio = PyTorch / hnet; cpu rt: the same from "
           "main-thread CPU time, meaningful at 1 thread on a loaded machine)")
     print()
     print("sgemm rate (best of dnnl_sgemm and torch::mm, 1024^3):",
@@ -181,13 +214,21 @@ def main():
     p.add_argument("--filter", default=".", help="regular expression on hnet program names")
     p.add_argument("--cases", default=".", help="regular expression on case names (both sides)")
     p.add_argument("--python", default="/usr/bin/python3", help="python with Debian's python3-torch")
-    p.add_argument("--reference-malloc", choices=["given", "tuned"], default="given",
-                   help="run the reference with glibc malloc as given, or tuned as hnet tunes it")
+    p.add_argument("--malloc", choices=["tuned", "default"], default="tuned",
+                   help="both sides with glibc malloc tuned as hnet's tune_allocator() does, or both "
+                        "with glibc's defaults")
+    p.add_argument("--blas", default="pthread,openmp",
+                   help="OpenBLAS builds the reference runs on (the fastest counts)")
     p.add_argument("--out", help="JSON output (default BUILD/bench/results.json)")
     args = p.parse_args()
     threads = [int(t) for t in args.threads.split(",") if t]
     out_path = args.out or os.path.join(args.build, "bench", "results.json")
     hnet, ref, hnet_cpu, ref_cpu, flops = {}, {}, {}, {}, {}
+    blas_variants = [b for b in args.blas.split(",") if b]
+    for b in blas_variants:
+        if b not in BLAS_VARIANTS:
+            sys.exit(f"run_bench: --blas: unknown OpenBLAS build '{b}', expected pthread or openmp")
+    blas_identity = {}
     start = time.time()
     for rep in range(args.reps):
         for binary, pattern in GROUPS:
@@ -198,23 +239,35 @@ def main():
             sides = ["hnet", "ref"] if rep % 2 == 0 else ["ref", "hnet"]
             for side in sides:
                 if side == "hnet":
-                    for case, t, ms, cpu, f in run_hnet(path, threads, args.min_time, args.cases):
+                    for case, t, ms, cpu, f in run_hnet(path, threads, args.min_time, args.cases,
+                                                        args.malloc):
                         hnet.setdefault((case, t), []).append(ms)
                         hnet_cpu.setdefault((case, t), []).append(cpu)
                         if f:
                             flops[case] = f
                 else:
-                    for case, t, ms, cpu in run_reference(args.python, f"(?={pattern})(?=.*(?:{args.cases}))", threads,
-                                                      args.min_time, args.reference_malloc):
-                        ref.setdefault((case, t), []).append(ms)
-                        ref_cpu.setdefault((case, t), []).append(cpu)
+                    for blas in blas_variants:
+                        rows, identity = run_reference(
+                            args.python, f"(?={pattern})(?=.*(?:{args.cases}))", threads,
+                            args.min_time, args.malloc, blas)
+                        blas_identity[blas] = identity
+                        for case, t, ms, cpu in rows:
+                            ref.setdefault((case, t), []).append(ms)
+                            ref_cpu.setdefault((case, t), []).append(cpu)
             print(f"[rep {rep + 1}/{args.reps}] {binary} done ({time.time() - start:.0f} s)",
                   file=sys.stderr, flush=True)
     rows, targets, sgemm = build_table(hnet, ref, hnet_cpu, ref_cpu, flops, threads)
     print_table(rows, targets, sgemm)
+    print(f"\nmalloc: {args.malloc} on both sides; OPENBLAS_CORETYPE="
+          f"{os.environ.get('OPENBLAS_CORETYPE', '(unset)')}; reference OpenBLAS: " +
+          "; ".join(f"{b}: {i['core'] if i else '?'}" for b, i in blas_identity.items()))
     result = {
-        "reps": args.reps, "reference_malloc": args.reference_malloc, "threads": threads, "min_time": args.min_time,
+        "reps": args.reps, "malloc": args.malloc, "threads": threads, "min_time": args.min_time,
+        # Never set or unset here: what the machine started with, and what
+        # each OpenBLAS build then chose.
+        "openblas_coretype_env": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
         "openblas_env": {k: v for k, v in os.environ.items() if k.startswith("OPENBLAS")},
+        "openblas": blas_identity,
         "load_average": os.getloadavg(), "wall_seconds": time.time() - start,
         "sgemm_gflops": {str(t): r for t, r in sgemm.items()},
         "cases": rows, "targets": targets,

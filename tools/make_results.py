@@ -18,12 +18,14 @@ import datetime
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RECORDS = ROOT / "docs" / "results.json"
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+KEYS_BEGIN, KEYS_END = "<!-- keys:begin -->", "<!-- keys:end -->"
 
 # name, config, seeds, quick (under about five minutes for all seeds)
 ROWS = [
@@ -138,19 +140,39 @@ def results_block(records):
     return "\n".join(parts).rstrip()
 
 
-def replace_block(path, block):
+def keys_block(hnet):
+    """README's key list, from `hnet train --list-keys` (columns: key, type,
+    default, rule, help; two or more spaces apart): one line per key group."""
+    out = subprocess.run([hnet, "train", "--list-keys"], capture_output=True, text=True,
+                         check=True).stdout
+    groups = {}
+    for line in out.splitlines():
+        fields = [f for f in re.split(r"\s{2,}", line.strip()) if f]
+        if len(fields) < 3:
+            continue
+        key, default = fields[0], fields[2]
+        group, _, name = key.rpartition(".")
+        groups.setdefault(group, []).append(f"`{name}` {default}")
+    return "\n".join(f"- **{g or 'top level'}**: " + ", ".join(v) for g, v in groups.items())
+
+
+def replace_block(path, block, begin=BEGIN, end=END):
     text = path.read_text()
-    if BEGIN not in text or END not in text:
-        sys.exit(f"{path}: no {BEGIN} ... {END} block to write the results into")
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    write_atomic(path, head + BEGIN + "\n" + block + "\n" + END + tail)
+    if begin not in text or end not in text:
+        sys.exit(f"{path}: no {begin} ... {end} block to write into")
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    write_atomic(path, head + begin + "\n" + block + "\n" + end + tail)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build", default="build", help="the build folder holding tools/hnet/hnet")
     parser.add_argument("--quick", action="store_true", help="only the rows under about 5 minutes")
+    parser.add_argument("--rows", default="",
+                        help="only the rows whose name contains this text")
+    parser.add_argument("--docs-only", action="store_true",
+                        help="run nothing: rewrite the docs' blocks from docs/results.json")
     args = parser.parse_args()
     hnet = str((ROOT / args.build / "tools" / "hnet" / "hnet").resolve())
     if not os.access(hnet, os.X_OK):
@@ -159,12 +181,13 @@ def main():
     records = json.loads(RECORDS.read_text()) if RECORDS.exists() else {}
     out_root = ROOT / args.build / "results"
     for name, config, seeds, quick in ROWS:
-        if args.quick and not quick:
+        if args.docs_only or (args.quick and not quick) or args.rows not in name:
             continue
         records[name] = run_row(hnet, name, config, seeds, out_root, head)
         write_atomic(RECORDS, json.dumps(records, indent=2) + "\n")
     replace_block(ROOT / "docs" / "results.md", results_block(records))
     replace_block(ROOT / "README.md", readme_table(records))
+    replace_block(ROOT / "README.md", keys_block(hnet), KEYS_BEGIN, KEYS_END)
 
 
 if __name__ == "__main__":

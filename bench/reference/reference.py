@@ -27,12 +27,14 @@ from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from hypernets import ChunkedHnet, FullHnet, LayerwiseHnet, mlp_forward, mlp_shapes  # noqa: E402
+from threads import set_threads  # noqa: E402
 
-# The shapes of bench/support.h (configs/split_fmnist.yaml, permuted_fmnist.yaml, ~3M weights).
+# The shapes of bench/support.h (configs/split_fmnist.yaml, configs/permuted_fmnist.yaml, and a
+# ~3M-weight target with no shipped config).
 SHAPES = {
     "split": dict(sizes=[784, 400, 400, 2], hidden=[100, 100], chunk=750, emb=32, cond=32, batch=64),
     "permuted": dict(
-        sizes=[784, 1000, 1000, 10], hidden=[100, 100], chunk=2000, emb=32, cond=32, batch=128
+        sizes=[784, 1000, 1000, 10], hidden=[200, 200], chunk=4000, emb=64, cond=32, batch=128
     ),
     "large": dict(
         sizes=[784, 1500, 1200, 10], hidden=[100, 100], chunk=2000, emb=32, cond=32, batch=128
@@ -41,19 +43,19 @@ SHAPES = {
 TASK, BETA, LR = 4, 0.01, 3e-4  # task 5: 4 previous tasks regularised
 
 
-def set_threads(n):
-    """torch.set_num_threads, and the same for Debian's OpenBLAS, which keeps
-    its own pool (all cores) whatever torch is told - unless the user set
-    OPENBLAS_NUM_THREADS, which is then left alone."""
-    torch.set_num_threads(n)
-    if "OPENBLAS_NUM_THREADS" in os.environ:
-        return None
+def openblas_identity():
+    """Which OpenBLAS this process runs and which core kernels it chose: the
+    library file, openblas_get_corename() and openblas_get_config()."""
     try:
-        blas = ctypes.CDLL("libopenblas.so.0")  # the instance torch loaded (same soname)
+        blas = ctypes.CDLL("libopenblas.so.0")
     except OSError:
         return None
-    blas.openblas_set_num_threads(n)
-    return blas.openblas_get_num_threads()
+    blas.openblas_get_corename.restype = ctypes.c_char_p
+    blas.openblas_get_config.restype = ctypes.c_char_p
+    with open("/proc/self/maps") as maps:
+        files = sorted({line.split()[-1] for line in maps if "libopenblas" in line})
+    return {"files": files, "core": blas.openblas_get_corename().decode(),
+            "config": blas.openblas_get_config().decode()}
 
 
 def make_hnet(kind, s):
@@ -277,6 +279,7 @@ def main():
         del fn
     out = {
         "torch": torch.__version__,
+        "openblas": openblas_identity(),
         "runs": [
             {"threads": t, "openblas_threads": blas_threads.get(t), "cases": results[t]}
             for t in threads

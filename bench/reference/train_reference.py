@@ -28,6 +28,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from hypernets import ChunkedHnet, mlp_forward, mlp_shapes  # noqa: E402
+from threads import set_threads  # noqa: E402
 
 
 def read_idx(path):
@@ -47,6 +48,10 @@ def load(root, split):
 
 
 def task_sequence(args):
+    """Per task: (images, rows, labels, test images, test labels, permutation).
+    Permuted tasks share one copy of the images, and each batch is permuted
+    when it is drawn (as hypnettorch's permuted data sets do), not a copy per
+    task; `rows` are the training rows kept after holding out validation."""
     xtr, ytr = load(args.data, "train")
     xte, yte = load(args.data, "test")
     gen = torch.Generator().manual_seed(args.seed)
@@ -55,20 +60,30 @@ def task_sequence(args):
         if args.sequence == "split":
             pick = lambda y: (y == 2 * t) | (y == 2 * t + 1)  # noqa: E731
             tr, te = pick(ytr), pick(yte)
-            task = [xtr[tr], ytr[tr] - 2 * t, xte[te], yte[te] - 2 * t]
+            images, labels, test = xtr[tr], ytr[tr] - 2 * t, (xte[te], yte[te] - 2 * t)
+            perm = None
         else:
+            images, labels, test = xtr, ytr, (xte, yte)
             perm = torch.arange(784) if t == 0 else torch.randperm(784, generator=gen)
-            task = [xtr[:, perm], ytr, xte[:, perm], yte]
-        n = task[0].shape[0]
-        keep = torch.randperm(n, generator=gen)[: n - int(n * args.val_fraction)]
-        task[0], task[1] = task[0][keep], task[1][keep]
-        tasks.append(task)
+        n = images.shape[0]
+        rows = torch.randperm(n, generator=gen)[: n - int(n * args.val_fraction)]
+        tasks.append((images, rows, labels[rows], test[0], test[1], perm))
     return tasks
 
 
-def accuracy(flat, x, y, sizes):
+def inputs(x, rows, perm):
+    """Rows `rows` of x (all rows when None), permuted when perm is given."""
+    batch = x if rows is None else x[rows]
+    return batch if perm is None else batch[:, perm]
+
+
+def accuracy(flat, x, y, perm, sizes, batch=1000):
+    correct = 0
     with torch.no_grad():
-        return (mlp_forward(x, flat, sizes).argmax(1) == y).float().mean().item()
+        for s in range(0, x.shape[0], batch):
+            logits = mlp_forward(inputs(x[s : s + batch], None, perm), flat, sizes)
+            correct += (logits.argmax(1) == y[s : s + batch]).sum().item()
+    return correct / x.shape[0]
 
 
 def main():
@@ -91,7 +106,7 @@ def main():
     p.add_argument("--data", default=os.environ.get("HNET_DATA", "/usr/share/datasets/fashion-mnist"))
     args = p.parse_args()
 
-    torch.set_num_threads(args.threads)
+    set_threads(args.threads)  # OpenBLAS's own pool too
     torch.manual_seed(args.seed)
     start = time.time()
     tasks = task_sequence(args)
@@ -102,16 +117,17 @@ def main():
     emb = torch.nn.Parameter(torch.randn(args.tasks, args.emb))
     params = list(hnet.parameters()) + [emb]
     matrix = []  # matrix[i][j]: task j after learning task i
-    for t, (x, y, xte, yte) in enumerate(tasks):
+    for t, (images, rows_kept, y, _, _, perm) in enumerate(tasks):
         with torch.no_grad():
             snapshot = hnet(emb[:t].detach()).clone() if t > 0 else None
         opt = torch.optim.Adam(params, lr=args.lr)
         for _ in range(args.steps):
-            idx = torch.randint(x.shape[0], (args.batch,))
+            idx = torch.randint(rows_kept.shape[0], (args.batch,))
             k = t if args.subset == 0 else min(args.subset, t)
             rows = torch.randperm(t)[:k] if t > 0 else torch.zeros(0, dtype=torch.long)
             out = hnet(torch.cat([emb[t : t + 1], emb[:t].detach()[rows]]))
-            loss = F.cross_entropy(mlp_forward(x[idx], out[0], sizes), y[idx])
+            x = inputs(images, rows_kept[idx], perm)
+            loss = F.cross_entropy(mlp_forward(x, out[0], sizes), y[idx])
             if k > 0:
                 loss = loss + args.beta / k * (out[1:] - snapshot[rows]).pow(2).sum()
             opt.zero_grad()
@@ -119,7 +135,7 @@ def main():
             opt.step()
         with torch.no_grad():
             flats = hnet(emb[: t + 1])
-        acc = [accuracy(flats[j], tasks[j][2], tasks[j][3], sizes) for j in range(t + 1)]
+        acc = [accuracy(flats[j], tasks[j][3], tasks[j][4], tasks[j][5], sizes) for j in range(t + 1)]
         matrix.append(acc)
         print(json.dumps({"after_task": t + 1, "test_acc": acc, "mean": sum(acc) / len(acc),
                           "wall_seconds": time.time() - start}), flush=True)
