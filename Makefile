@@ -9,14 +9,16 @@ CMAKE_ARGS ?=
 # Seconds each fuzz target runs in `make fuzz`.
 FUZZ_SECONDS ?= 60
 
-# Debian packages hnet needs to build, test and run.
+# Debian packages hnet needs to build, test and run. python3-torch: the
+# tests read hnet's exports back with PyTorch alone, on Debian's own python3
+# (tests/tools/rebuild_export.py).
 PACKAGES := cmake g++ make ccache pkg-config \
   libtorch-dev libopenblas0-pthread libopenblas0-openmp libdnnl-dev \
   libcli11-dev nlohmann-json3-dev libyaml-cpp-dev zlib1g-dev \
-  libgtest-dev libgmock-dev libbenchmark-dev \
+  libgtest-dev libgmock-dev libbenchmark-dev python3-torch \
   gnuplot-nox dataset-fashion-mnist
 
-# Only for `make bench`: the PyTorch reference runs on Debian's own python3.
+# For `make bench`: the PyTorch reference runs on Debian's own python3.
 BENCH_PACKAGES := python3-torch
 BENCH_PYTHON ?= /usr/bin/python3
 BENCH_ARGS ?=

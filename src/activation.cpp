@@ -46,13 +46,13 @@ torch::Tensor apply_activation(Activation a, const torch::Tensor& x) {
     case Activation::kRelu:
       return at::relu(x);
     case Activation::kLeakyRelu:
-      return at::leaky_relu(x, 0.01);
+      return at::leaky_relu(x, kLeakyReluSlope);
     case Activation::kTanh:
       return at::tanh(x);
     case Activation::kSigmoid:
       return at::sigmoid(x);
     case Activation::kElu:
-      return at::elu(x);
+      return at::elu(x, kEluAlpha);
     case Activation::kGelu:
       return at::gelu(x);
     case Activation::kSin:
@@ -68,7 +68,7 @@ double activation_gain(Activation a) {
     case Activation::kRelu:
       return 2.0;
     case Activation::kLeakyRelu:
-      return 2.0 / (1.0 + 0.01 * 0.01);
+      return 2.0 / (1.0 + kLeakyReluSlope * kLeakyReluSlope);
     default:
       return 1.0;
   }

@@ -15,7 +15,12 @@ enum class Activation { kRelu, kLeakyRelu, kTanh, kSigmoid, kElu, kGelu, kSin, k
 Activation parse_activation(const std::string& name);
 std::string activation_name(Activation a);
 
-/// Applies `a` element-wise (leaky_relu uses slope 0.01; sin is plain sin).
+/// The negative slope of leaky_relu and the alpha of elu.
+constexpr double kLeakyReluSlope = 0.01;
+constexpr double kEluAlpha = 1.0;
+
+/// Applies `a` element-wise (leaky_relu with kLeakyReluSlope, elu with
+/// kEluAlpha, gelu exact (erf); sin is plain sin).
 torch::Tensor apply_activation(Activation a, const torch::Tensor& x);
 
 /// Variance gain of a layer followed by `a` (He for relu: 2, tanh/others: 1),

@@ -23,4 +23,10 @@ inline int64_t count_add(int64_t a, int64_t b) {
   return __builtin_add_overflow(a, b, &out) ? kCountMax : out;
 }
 
+/// The parameters of a dense layer with `in` inputs, `out` outputs and a
+/// bias, (in + 1) * out, saturating.
+inline int64_t count_linear(int64_t in, int64_t out) {
+  return count_mul(count_add(in, 1), out);
+}
+
 }  // namespace hnet

@@ -49,6 +49,7 @@
 #include "hnet/targets/neuron_order.h"
 #include "hnet/targets/norm.h"
 #include "hnet/targets/phm.h"
+#include "hnet/targets/plain_network.h"
 #include "hnet/targets/res_net.h"
 #include "hnet/targets/siren.h"
 #include "hnet/targets/target.h"

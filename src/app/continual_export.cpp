@@ -2,10 +2,10 @@
 
 #include "hnet/app/continual_experiment.h"
 #include "hnet/app/continual_run.h"
+#include "hnet/app/plain_export.h"
 #include "hnet/app/target_factory.h"
 #include "hnet/errors.h"
 #include "hnet/io/file_safety.h"
-#include "hnet/io/safetensors.h"
 
 namespace hnet {
 
@@ -25,13 +25,16 @@ void generate_from_checkpoint(const std::string& path, int64_t task, const std::
       task >= 1 && task <= done, "task must be in [1, ", done, "] (tasks learned by ", path,
       "), got ", task);
   const auto& t = e.tasks[task - 1];
-  Weights w(e.target->spec(), e.learner->task_weights(task - 1));
-  auto tensors = w.named_tensors();
-  if (t.test.permutation.defined()) tensors.emplace_back("input_permutation", t.test.permutation);
+  // The task's running statistics, for targets that keep them per task.
+  e.target->set_stats_slot(task - 1);
+  const auto net =
+      e.target->plain_network(Weights(e.target->spec(), e.learner->task_weights(task - 1)));
   auto meta = target_metadata(e.config, t.image_shape, t.classes);
-  meta["format"] = "hnet-target";
   meta["task"] = std::to_string(task);
-  io::save_safetensors(out, tensors, meta);
+  save_plain_export(
+      out, net,
+      {t.image_shape, t.test.permutation, e.learner->options().input_shape(), t.source_classes},
+      meta);
 }
 
 }  // namespace hnet

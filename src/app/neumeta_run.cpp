@@ -72,34 +72,41 @@ void check_widths(const io::Config& c) {
   }
 }
 
-// An upper bound of the parameters a run builds, from its configuration
+constexpr int64_t kNeumetaInputs = data::kFashionMnistSide * data::kFashionMnistSide;
+constexpr int64_t kNeumetaClasses = data::kFashionMnistClasses;
+
+// An upper bound of the generator's parameters, from its configuration
 // alone: the coordinate towers (ImplicitGenerator's layout) with both fixed
-// neuron embeddings, and a 784-w-w-10 MLP per trained and evaluated width.
-int64_t planned_parameters(const io::Config& c) {
+// neuron embeddings.
+int64_t generator_parameters(const io::Config& c) {
   const auto hidden = c.get_int_list("generator.hidden");
   const int64_t rank = c.get_int("generator.rank");
   const int64_t f2 = 2 * c.get_int("generator.octaves");
   const int64_t fw2 =
       c.get_int("generator.width_octaves") > 0 ? 2 * c.get_int("generator.width_octaves") : f2;
-  // Every term is bounded by the schema; the sums saturate all the same.
-  auto linear = [](int64_t in, int64_t out) { return count_mul(in + 1, out); };
   auto tower = [&](int64_t in, int64_t out) {
     int64_t n = 0;
     for (int64_t h : hidden) {
-      n = count_add(n, linear(in, h));
+      n = count_add(n, count_linear(in, h));
       in = h;
     }
-    return count_add(n, linear(in, out));
+    return count_add(n, count_linear(in, out));
   };
-  const int64_t inputs = 28 * 28, classes = 10, layers = 3;
+  const int64_t layers = 3;
   int64_t n = rank > 0 ? count_add(
                              count_add(tower(2 * f2 + fw2, rank), tower(2 * f2 + fw2 + 1, rank)),
                              layers * rank)
                        : tower(3 * f2 + fw2 + 1, 1);
-  n = count_add(n, (inputs + classes) * hidden.front());
+  return count_add(n, (kNeumetaInputs + kNeumetaClasses) * hidden.front());
+}
+
+// generator_parameters plus a 784-w-w-10 MLP per trained and evaluated width.
+int64_t planned_parameters(const io::Config& c) {
+  int64_t n = generator_parameters(c);
   for (const auto& key : {"widths.train", "widths.eval"}) {
     for (int64_t w : c.get_int_list(key)) {
-      n = count_add(n, linear(inputs, w) + linear(w, w) + linear(w, classes));
+      n = count_add(n, count_linear(kNeumetaInputs, w));
+      n = count_add(n, count_add(count_linear(w, w), count_linear(w, kNeumetaClasses)));
     }
   }
   return n;
@@ -317,6 +324,20 @@ std::string NeumetaSummary::to_json() const {
   return out.dump(2);
 }
 
+ImplicitGenerator neumeta_generator(const io::Config& c) {
+  check_widths(c);
+  check_parameter_budget(c, generator_parameters(c), "implicit generator");
+  const auto train = c.get_int_list("widths.train");
+  const int64_t lo = *std::min_element(train.begin(), train.end());
+  const int64_t hi = *std::max_element(train.begin(), train.end());
+  return ImplicitGenerator(ImplicitGeneratorOptions(kNeumetaInputs, kNeumetaClasses, lo, hi)
+                               .frequencies(octaves(c.get_int("generator.octaves")))
+                               .width_frequencies(octaves(c.get_int("generator.width_octaves")))
+                               .hidden(c.get_int_list("generator.hidden"))
+                               .coordinate_noise(c.get_float("generator.noise"))
+                               .rank(c.get_int("generator.rank")));
+}
+
 NeumetaSummary run_neumeta_experiment(
     const io::Config& c, const std::string& out_dir, const NeumetaRunOptions& options) {
   const auto start = std::chrono::steady_clock::now();
@@ -332,16 +353,10 @@ NeumetaSummary run_neumeta_experiment(
   s.train_widths = c.get_int_list("widths.train");
   s.widths = c.get_int_list("widths.eval");
   const int64_t full = *std::max_element(s.train_widths.begin(), s.train_widths.end());
-  const int64_t lo = *std::min_element(s.train_widths.begin(), s.train_widths.end());
   const auto d = load_data(c);
 
   torch::manual_seed(static_cast<uint64_t>(c.get_int("seed")));
-  ImplicitGenerator generator(ImplicitGeneratorOptions(d.train.images[0].numel(), 10, lo, full)
-                                  .frequencies(octaves(c.get_int("generator.octaves")))
-                                  .width_frequencies(octaves(c.get_int("generator.width_octaves")))
-                                  .hidden(c.get_int_list("generator.hidden"))
-                                  .coordinate_noise(c.get_float("generator.noise"))
-                                  .rank(c.get_int("generator.rank")));
+  ImplicitGenerator generator = neumeta_generator(c);
   create_run_folder(out_dir);
   io::remove_stale_temporaries(out_dir, kNeumetaRunFiles);
   io::write_file_atomic((dir / "config.yaml").string(), c.to_yaml());

@@ -107,7 +107,7 @@ TargetBuild target_from_config(
     const auto sizes = mlp_sizes(c, inputs, classes);
     int64_t parameters = 0;
     for (size_t i = 0; i + 1 < sizes.size(); ++i)
-      parameters = count_add(parameters, count_mul(sizes[i] + 1, sizes[i + 1]));
+      parameters = count_add(parameters, count_linear(sizes[i], sizes[i + 1]));
     check_parameter_budget(c, parameters, "target.kind module");
     return {module_target(sizes), {}};
   }

@@ -16,8 +16,6 @@ constexpr const char* kDefaultRoot = "/usr/share/datasets/fashion-mnist";
 constexpr const char* kHowToGet =
     "Debian's dataset-fashion-mnist package provides these files (apt install "
     "dataset-fashion-mnist); or set HNET_DATA / data.root to a folder holding them";
-constexpr int64_t kSide = 28;
-constexpr int64_t kClasses = 10;
 
 // `<root>/<name>.gz`, else `<root>/<name>` uncompressed.
 std::string find_file(const std::string& root, const std::string& name) {
@@ -53,7 +51,8 @@ Dataset load_fashion_mnist(const std::string& root, Split split) {
 
   torch::Tensor images = read_idx(images_path);
   HNET_CHECK_INPUT(
-      images.dim() == 3 && images.size(1) == kSide && images.size(2) == kSide,
+      images.dim() == 3 && images.size(1) == kFashionMnistSide &&
+          images.size(2) == kFashionMnistSide,
       "fashion_mnist: ", images_path, ": images have dims ", shape_str(images.sizes()),
       " but [N, 28, 28] is required");
   torch::Tensor labels = read_idx(labels_path);
@@ -64,15 +63,15 @@ Dataset load_fashion_mnist(const std::string& root, Split split) {
       labels.size(0) == images.size(0), "fashion_mnist: ", labels_path, " holds ", labels.size(0),
       " labels but ", images_path, " holds ", images.size(0), " images");
   int64_t max_label = labels.max().item<int64_t>();
-  if (max_label >= kClasses) {
+  if (max_label >= kFashionMnistClasses) {
     int64_t at = labels.argmax().item<int64_t>();
     HNET_CHECK_INPUT(
         false, "fashion_mnist: ", labels_path, ": label ", max_label, " at index ", at,
-        " is out of range; labels must be 0..", kClasses - 1);
+        " is out of range; labels must be 0..", kFashionMnistClasses - 1);
   }
 
   Dataset out;
-  out.images = images.to(torch::kFloat32).div_(255.0).unsqueeze(1);
+  out.images = images.to(torch::kFloat32).div_(kPixelDivisor).unsqueeze(1);
   out.labels = labels.to(torch::kInt64);
   return out;
 }

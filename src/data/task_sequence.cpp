@@ -78,6 +78,7 @@ std::vector<Task> split_tasks(const Base& b, int64_t count) {
     Task t;
     t.name = "classes " + std::to_string(2 * k) + "/" + std::to_string(2 * k + 1);
     t.classes = 2;
+    t.source_classes = {2 * k, 2 * k + 1};
     t.image_shape = b.image_shape;
     t.train = pick(b.train_x, b.train_y, b.train_rows);
     t.val = pick(b.train_x, b.train_y, b.val_rows);
@@ -97,6 +98,7 @@ std::vector<Task> permuted_tasks(const Base& b, int64_t count, at::Generator& ge
     Task t;
     t.name = "permutation " + std::to_string(k + 1);
     t.classes = b.classes;
+    for (int64_t c = 0; c < b.classes; ++c) t.source_classes.push_back(c);
     t.image_shape = b.image_shape;
     auto perm = k == 0 ? torch::Tensor() : torch::randperm(b.train_x.size(1), gen, torch::kLong);
     t.train = base_train;

@@ -31,14 +31,10 @@ struct Kind {
 // The parameter counts below mirror the constructors of each class; the
 // registry test holds them equal to parameter_count of a built generator.
 
-int64_t linear_parameters(int64_t in, int64_t out) {
-  return count_mul(count_add(in, 1), out);
-}
-
 int64_t trunk_parameters(int64_t in, const std::vector<int64_t>& hidden) {
   int64_t n = 0;
   for (int64_t h : hidden) {
-    n = count_add(n, linear_parameters(in, h));
+    n = count_add(n, count_linear(in, h));
     in = h;
   }
   return n;
@@ -67,15 +63,15 @@ int64_t total(std::initializer_list<int64_t> parts) {
 int64_t full_parameters(const Spec& spec, const GeneratorOptions& o, const LowRankOptions&) {
   const int64_t in = o.condition_dim();
   return total(
-      {trunk_parameters(in, o.hidden()),
-       linear_parameters(trunk_width(in, o.hidden()), spec.numel()), output_parameters(spec, o)});
+      {trunk_parameters(in, o.hidden()), count_linear(trunk_width(in, o.hidden()), spec.numel()),
+       output_parameters(spec, o)});
 }
 
 int64_t chunked_parameters(const Spec& spec, const GeneratorOptions& o, const LowRankOptions&) {
   const int64_t in = o.condition_dim() + o.embedding_dim();
   return total(
       {count_mul(chunks(spec, o), o.embedding_dim()), trunk_parameters(in, o.hidden()),
-       linear_parameters(trunk_width(in, o.hidden()), o.chunk_size()), output_parameters(spec, o)});
+       count_linear(trunk_width(in, o.hidden()), o.chunk_size()), output_parameters(spec, o)});
 }
 
 int64_t layerwise_parameters(const Spec& spec, const GeneratorOptions& o, const LowRankOptions&) {
@@ -86,7 +82,7 @@ int64_t layerwise_parameters(const Spec& spec, const GeneratorOptions& o, const 
   std::set<std::vector<int64_t>> shapes;  // one head per distinct shape
   for (size_t i = 0; i < spec.size(); ++i) {
     if (shapes.insert(spec[i].shape).second)
-      n = count_add(n, linear_parameters(trunk_width(in, o.hidden()), spec[i].numel));
+      n = count_add(n, count_linear(trunk_width(in, o.hidden()), spec[i].numel));
   }
   return n;
 }
@@ -94,7 +90,7 @@ int64_t layerwise_parameters(const Spec& spec, const GeneratorOptions& o, const 
 int64_t recurrent_parameters(const Spec& spec, const GeneratorOptions& o, const LowRankOptions&) {
   const int64_t h = o.hidden().empty() ? 0 : o.hidden()[0];
   int64_t n = total(
-      {count_mul(chunks(spec, o), o.embedding_dim()), linear_parameters(h, o.chunk_size()),
+      {count_mul(chunks(spec, o), o.embedding_dim()), count_linear(h, o.chunk_size()),
        output_parameters(spec, o)});
   int64_t in = o.condition_dim() + o.embedding_dim();
   for (size_t layer = 0; layer < o.hidden().size(); ++layer) {

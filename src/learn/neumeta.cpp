@@ -194,14 +194,19 @@ void match_layer_scales(
   generator->train(was_training);
 }
 
-double implicit_accuracy(
-    ImplicitGenerator& generator, int64_t width, const data::Dataset& data, int64_t batch_size) {
+torch::Tensor generated_mlp_weights(ImplicitGenerator& generator, int64_t width) {
   torch::NoGradGuard no_grad;
   const bool was_training = generator->is_training();
   generator->eval();
   auto flat = generator->generate(width);
   generator->train(was_training);
-  return mlp_accuracy(generator->mlp_sizes(width), flat, data, batch_size);
+  return flat;
+}
+
+double implicit_accuracy(
+    ImplicitGenerator& generator, int64_t width, const data::Dataset& data, int64_t batch_size) {
+  return mlp_accuracy(
+      generator->mlp_sizes(width), generated_mlp_weights(generator, width), data, batch_size);
 }
 
 }  // namespace hnet

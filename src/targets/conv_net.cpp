@@ -5,6 +5,11 @@
 #include "linear_unit.h"
 
 namespace hnet {
+namespace {
+
+constexpr int64_t kConvNetPool = 2;  // max pooling window and stride after each convolution
+
+}  // namespace
 
 struct ConvNetImpl::Conv : detail::ConvUnit {
   using ConvUnit::ConvUnit;
@@ -46,7 +51,7 @@ void ConvNetImpl::reset() {
         detail::ConvUnitShape{in, o.channels()[i], 5, 1, 0, i == 1 ? o.phm() : 0}, o.norm(), gain,
         o.stats_slots());
     in = o.channels()[i];
-    size = (size - 4) / 2;
+    size = (size - 4) / kConvNetPool;
   }
   const int64_t flat = in * size * size;
   fcs_.emplace_back(*spec, "ConvNet", "fc1", flat, o.hidden(), gain, o.phm());
@@ -71,6 +76,22 @@ void ConvNetImpl::set_stats_slot(int64_t slot) {
   stats_slot_ = slot;
 }
 
+PlainNetwork ConvNetImpl::plain_network(const Weights& w) {
+  check_weights_match(*spec_, w, "ConvNet");
+  TORCH_CHECK(!w.batched(), "ConvNet: plain_network needs unbatched weights");
+  PlainNetwork net;
+  for (const auto& conv : convs_) {
+    conv.add_to(net, w, stats_slot_);
+    net.activation(options.activation());
+    net.add("max_pool2d").value("kernel", kConvNetPool).value("stride", kConvNetPool);
+  }
+  net.add("flatten");
+  fcs_[0].add_to(net, w);
+  net.activation(options.activation());
+  fcs_[1].add_to(net, w);
+  return net;
+}
+
 torch::Tensor ConvNetImpl::forward(const torch::Tensor& x, const Weights& w) {
   check_weights_match(*spec_, w, "ConvNet");
   const int64_t s = options.image_size();
@@ -81,7 +102,7 @@ torch::Tensor ConvNetImpl::forward(const torch::Tensor& x, const Weights& w) {
   auto h = x;
   for (const auto& conv : convs_) {
     h = torch::max_pool2d(
-        apply_activation(options.activation(), conv.forward(h, w, stats_slot_)), 2);
+        apply_activation(options.activation(), conv.forward(h, w, stats_slot_)), kConvNetPool);
   }
   h = h.flatten(1);
   h = apply_activation(options.activation(), fcs_[0].forward(h, w));

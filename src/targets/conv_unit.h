@@ -9,6 +9,7 @@
 
 #include "hnet/spec.h"
 #include "hnet/targets/norm.h"
+#include "hnet/targets/plain_network.h"
 #include "hnet/weights.h"
 
 namespace hnet::detail {
@@ -35,8 +36,18 @@ class ConvUnit {
       ConvUnitShape shape, Norm norm, double gain, int64_t slots);
 
   torch::Tensor forward(const torch::Tensor& x, const Weights& w, int64_t slot) const;
+  // Appends the unit to `net`: a `conv2d` op on "<name>.weight" (a PHM kernel
+  // composed, marked composed_from_phm) and "<name>.bias", or, with batch
+  // norm, a bias-free `conv2d` and a `batch_norm` op on "<bn_name>.scale",
+  // ".shift" and the running statistics of `slot` as
+  // "<bn_name>.running_mean", ".running_var". Unbatched w.
+  void add_to(PlainNetwork& net, const Weights& w, int64_t slot) const;
 
  private:
+  torch::Tensor kernel(const Weights& w) const;
+
+  std::string name_;
+  std::string bn_name_;
   size_t weight_ = 0;
   size_t bias_or_scale_ = 0;
   size_t shift_ = 0;

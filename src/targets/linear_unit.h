@@ -5,6 +5,7 @@
 #include <string>
 
 #include "hnet/spec.h"
+#include "hnet/targets/plain_network.h"
 #include "hnet/weights.h"
 
 namespace hnet::detail {
@@ -21,9 +22,12 @@ class LinearUnit {
 
   // x [N, in] -> [N, out], with batched or unbatched weights.
   torch::Tensor forward(const torch::Tensor& x, const Weights& w) const;
+  // Appends the layer to `net` as a `linear` op on "<name>.weight" (a PHM
+  // weight composed, marked composed_from_phm) and "<name>.bias"; unbatched w.
+  void add_to(PlainNetwork& net, const Weights& w) const;
 
   bool phm() const {
-    return phm_;
+    return phm_n_ > 0;
   }
   // Index of the first entry (weight or phm_a); the bias is the last.
   size_t first() const {
@@ -34,9 +38,10 @@ class LinearUnit {
   }
 
  private:
+  std::string name_;
   size_t first_ = 0;
   size_t bias_ = 0;
-  bool phm_ = false;
+  int64_t phm_n_ = 0;
 };
 
 }  // namespace hnet::detail

@@ -58,6 +58,18 @@ torch::Tensor MlpImpl::forward(const torch::Tensor& x, const Weights& w) {
   return h;
 }
 
+PlainNetwork MlpImpl::plain_network(const Weights& w) {
+  check_weights_match(*spec_, w, "Mlp");
+  TORCH_CHECK(!w.batched(), "Mlp: plain_network needs unbatched weights");
+  PlainNetwork net;
+  net.add("flatten");
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    layers_[i].add_to(net, w);
+    if (i + 1 < layers_.size()) net.activation(options.activation());
+  }
+  return net;
+}
+
 Interval MlpImpl::forward_interval(const torch::Tensor& x, const Interval& flat) {
   TORCH_CHECK(
       options.phm() == 0, "Mlp: interval propagation needs dense layers (phm 0), got phm ",

@@ -1,11 +1,15 @@
 #include "hnet/targets/module_adapter.h"
 
+#include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
+#include <sstream>
+
+#include "hnet/errors.h"
 #include "hnet/targets/functional.h"
 
 namespace hnet {
@@ -17,6 +21,9 @@ struct Member {
   torch::Tensor* tensor;
   Role role;
 };
+
+// What plain_network can write down.
+constexpr const char* kPlainLayers = "Linear, ReLU, Tanh, Sigmoid and Flatten (start_dim 1)";
 
 template <typename Layer>
 Layer* layer_as(torch::nn::Module& m) {
@@ -181,6 +188,41 @@ torch::Tensor ModuleAdapterImpl::forward_batched(
   if (auto* bn = layer_as<BatchNorm1dImpl>(*module)) return norm(bn);
   if (auto* bn = layer_as<BatchNorm2dImpl>(*module)) return norm(bn);
   TORCH_INTERNAL_ASSERT(false, "ModuleAdapter: layer ", module->name(), " is not batchable");
+}
+
+PlainNetwork ModuleAdapterImpl::plain_network(const Weights& w) {
+  using namespace torch::nn;
+  check_weights_match(*spec_, w, "ModuleAdapter");
+  TORCH_CHECK(!w.batched(), "ModuleAdapter: plain_network needs unbatched weights");
+  std::ostringstream me;
+  pretty_print(me);
+  auto* seq = dynamic_cast<SequentialImpl*>(root_.get());
+  HNET_CHECK_INPUT(
+      seq != nullptr, me.str(), " cannot be written as plain operations: only a Sequential of ",
+      kPlainLayers, " can");
+  PlainNetwork net;
+  for (const auto& item : seq->named_children()) {
+    Module& layer = *item.value();
+    const std::string& key = item.key();
+    if (layer_as<LinearImpl>(layer)) {
+      net.add("linear").tensor("weight", key + ".weight", w[key + ".weight"]);
+      if (spec_->contains(key + ".bias")) net.tensor("bias", key + ".bias", w[key + ".bias"]);
+    } else if (layer_as<ReLUImpl>(layer)) {
+      net.activation(Activation::kRelu);
+    } else if (layer_as<TanhImpl>(layer)) {
+      net.activation(Activation::kTanh);
+    } else if (layer_as<SigmoidImpl>(layer)) {
+      net.activation(Activation::kSigmoid);
+    } else {
+      auto* flatten = layer_as<FlattenImpl>(layer);
+      HNET_CHECK_INPUT(
+          flatten && flatten->options.start_dim() == 1 && flatten->options.end_dim() == -1,
+          me.str(), " cannot be written as plain operations: its layer '", key, "' (", layer.name(),
+          ") is not one of ", kPlainLayers);
+      net.add("flatten");
+    }
+  }
+  return net;
 }
 
 torch::Tensor ModuleAdapterImpl::forward(const torch::Tensor& x, const Weights& w) {

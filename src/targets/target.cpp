@@ -1,5 +1,9 @@
 #include "hnet/targets/target.h"
 
+#include <sstream>
+
+#include "hnet/errors.h"
+
 namespace hnet {
 
 Interval Target::forward_interval(const torch::Tensor&, const Interval&) {
@@ -7,6 +11,15 @@ Interval Target::forward_interval(const torch::Tensor&, const Interval&) {
 }
 
 void Target::set_stats_slot(int64_t) {}
+
+PlainNetwork Target::plain_network(const Weights&) {
+  std::ostringstream name;
+  as_module().pretty_print(name);
+  HNET_CHECK_INPUT(
+      false, name.str(),
+      " cannot be written as plain operations yet (targets that can: Mlp, ConvNet, "
+      "ModuleAdapter of a Sequential)");
+}
 
 void check_weights_match(const Spec& spec, const Weights& w, const char* who) {
   if (&spec == &w.spec()) return;

@@ -349,9 +349,16 @@ TEST(Experiment, TrainsEveryTargetKind) {
     ASSERT_TRUE(s);
     // Task 1 (T-shirt vs trouser) is learned by every kind, even in 40 steps.
     EXPECT_GT(s->acc_during[0], 0.7);
-    generate_from_checkpoint(dir + "/checkpoint.safetensors", 1, dir + "/task1.safetensors");
-    const auto file = io::load_safetensors(dir + "/task1.safetensors");
-    EXPECT_EQ("target.kind=" + file.metadata.at("target"), overrides[0]);
+    const std::string task1 = dir + "/task1.safetensors";
+    if (overrides[0] == "target.kind=resnet") {
+      // No plain export of a ResNet yet (plain_network_test.cpp): bad input.
+      EXPECT_THROW(
+          generate_from_checkpoint(dir + "/checkpoint.safetensors", 1, task1), c10::ValueError);
+      EXPECT_FALSE(fs::exists(task1));
+    } else {
+      generate_from_checkpoint(dir + "/checkpoint.safetensors", 1, task1);
+      EXPECT_EQ("target.kind=" + io::load_safetensors(task1).metadata.at("target"), overrides[0]);
+    }
     // The checkpoint round-trips: evaluation agrees with the run.
     EXPECT_EQ(evaluate_checkpoint(dir + "/checkpoint.safetensors"), s->acc_final);
     fs::remove_all(dir);

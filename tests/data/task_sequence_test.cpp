@@ -28,6 +28,10 @@ TEST(TaskSequence, SplitRelabelsClassPairs) {
     // The original class of each example is recoverable from its index.
     auto original = t.test.images.select(1, 0).to(torch::kLong) % 10;
     EXPECT_TRUE(torch::equal(original, t.test.labels + 2 * k));
+    // ... and from the task's class table.
+    ASSERT_EQ(t.source_classes, (std::vector<int64_t>{2 * k, 2 * k + 1}));
+    EXPECT_TRUE(
+        torch::equal(original, torch::tensor(t.source_classes).index_select(0, t.test.labels)));
   }
   EXPECT_EQ(tasks[2].name, "classes 4/5");
 }
@@ -43,6 +47,7 @@ TEST(TaskSequence, PermutedSharesImagesAndPermutesPixels) {
   TaskData d{x, torch::zeros({1}, torch::kLong), tasks[1].train.permutation};
   EXPECT_TRUE(torch::equal(d.inputs(0, 1)[0], x[0].index_select(0, tasks[1].train.permutation)));
   EXPECT_EQ(tasks[0].classes, 10);
+  EXPECT_EQ(tasks[2].source_classes, (std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
 }
 
 TEST(TaskSequence, SameSeedSameSplit) {

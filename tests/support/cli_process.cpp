@@ -21,11 +21,12 @@ extern char** environ;
 
 namespace hnet::test {
 
-pid_t spawn_hnet(
-    const std::vector<std::string>& args, const std::vector<std::string>& env,
-    const std::string& out_path, const std::string& err_path, Cli cli) {
-  std::vector<std::string> argv_s{cli == Cli::kWithFaults ? HNET_FAULT_CLI_PATH : HNET_CLI_PATH};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
+namespace {
+
+// Starts argv_s[0] (a path) with argv_s, as spawn_hnet describes.
+pid_t spawn_program(
+    std::vector<std::string> argv_s, const std::vector<std::string>& env,
+    const std::string& out_path, const std::string& err_path) {
   // The parent's environment, minus the names `env` sets again.
   std::vector<std::string> env_s;
   for (char** e = environ; *e; ++e) {
@@ -58,6 +59,32 @@ pid_t spawn_hnet(
   return pid;
 }
 
+CliResult run_to_end(
+    std::vector<std::string> argv, const std::vector<std::string>& env,
+    const std::string& log_dir) {
+  const std::string dir = log_dir.empty() ? ::testing::TempDir() : log_dir;
+  const std::string stem = dir + "/hnet_" + std::to_string(::getpid());
+  CliResult r;
+  r.status = wait_for(spawn_program(std::move(argv), env, stem + ".out", stem + ".err"));
+  r.out = slurp(stem + ".out");
+  r.err = slurp(stem + ".err");
+  return r;
+}
+
+std::vector<std::string> hnet_argv(const std::vector<std::string>& args, Cli cli) {
+  std::vector<std::string> argv{cli == Cli::kWithFaults ? HNET_FAULT_CLI_PATH : HNET_CLI_PATH};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
+}  // namespace
+
+pid_t spawn_hnet(
+    const std::vector<std::string>& args, const std::vector<std::string>& env,
+    const std::string& out_path, const std::string& err_path, Cli cli) {
+  return spawn_program(hnet_argv(args, cli), env, out_path, err_path);
+}
+
 int wait_for(pid_t pid) {
   int raw = 0;
   while (::waitpid(pid, &raw, 0) < 0) {
@@ -69,13 +96,11 @@ int wait_for(pid_t pid) {
 CliResult run_hnet(
     const std::vector<std::string>& args, const std::vector<std::string>& env,
     const std::string& log_dir, Cli cli) {
-  const std::string dir = log_dir.empty() ? ::testing::TempDir() : log_dir;
-  const std::string stem = dir + "/hnet_" + std::to_string(::getpid());
-  CliResult r;
-  r.status = wait_for(spawn_hnet(args, env, stem + ".out", stem + ".err", cli));
-  r.out = slurp(stem + ".out");
-  r.err = slurp(stem + ".err");
-  return r;
+  return run_to_end(hnet_argv(args, cli), env, log_dir);
+}
+
+CliResult run_program(const std::vector<std::string>& argv, const std::string& log_dir) {
+  return run_to_end(argv, {}, log_dir);
 }
 
 std::string slurp(const std::string& path) {

@@ -38,6 +38,9 @@ CliResult run_hnet(
     const std::vector<std::string>& args, const std::vector<std::string>& env = {},
     const std::string& log_dir = "", Cli cli = Cli::kReal);
 
+/// Runs another program to its end, as run_hnet: argv[0] is its path.
+CliResult run_program(const std::vector<std::string>& argv, const std::string& log_dir = "");
+
 /// Whole contents of a file ("" when missing).
 std::string slurp(const std::string& path);
 

@@ -12,8 +12,9 @@
 
 namespace hnet::cli {
 
-/// Registers `hnet demo [--out DIR]`: the main job, continual learning on
-/// split Fashion-MNIST with configs/demo.yaml (built into the binary).
+/// Registers `hnet demo [--out DIR] [--save FILE]`: the main job, continual
+/// learning on split Fashion-MNIST with configs/demo.yaml (built into the
+/// binary); --save writes the last task's network as `hnet generate` does.
 void add_demo_command(CLI::App& app, std::shared_ptr<StepHooks> hooks);
 
 /// Registers `hnet inspect FILE`: lists the tensors of a safetensors file.
@@ -25,7 +26,8 @@ void add_train_command(CLI::App& app, std::shared_ptr<StepHooks> hooks);
 /// Registers `hnet sweep CONFIG key=v1,v2 ... [--out DIR] [--max-points N]`.
 void add_sweep_command(CLI::App& app);
 
-/// Registers `hnet neumeta CONFIG [key=value ...] [--out DIR]`.
+/// Registers `hnet neumeta CONFIG [key=value ...] [--out DIR]` and
+/// `hnet neumeta export GENERATOR --width W --out FILE`.
 void add_neumeta_command(CLI::App& app);
 
 /// Prints the final accuracies of a continual run (train and demo).

@@ -44,6 +44,24 @@ void run_neumeta(const NeumetaArgs& args) {
       s.wall_seconds);
 }
 
+// `hnet neumeta export GENERATOR --width W --out FILE`.
+CLI::App* add_export_command(CLI::App& neumeta) {
+  auto* cmd = neumeta.add_subcommand(
+      "export", "Write the MLP of one width that a run's generator yields (plain safetensors)");
+  auto path = std::make_shared<std::string>();
+  auto width = std::make_shared<int64_t>(0);
+  auto out = std::make_shared<std::string>();
+  cmd->add_option("generator", *path, "generator.safetensors of a neumeta run")->required();
+  cmd->add_option("--width", *width, "hidden width, within the run's widths.train range")
+      ->required();
+  cmd->add_option("--out", *out, "output .safetensors file")->required();
+  cmd->callback([path, width, out] {
+    export_neumeta_width(*path, *width, *out);
+    std::cout << "width " << *width << " MLP written to " << *out << "\n";
+  });
+  return cmd;
+}
+
 }  // namespace
 
 void add_neumeta_command(CLI::App& app) {
@@ -54,7 +72,11 @@ void add_neumeta_command(CLI::App& app) {
   cmd->add_option("overrides", args->overrides, "key=value overrides, e.g. optimizer.steps=500");
   cmd->add_option("--out", args->out, "output folder (default runs/<config>-<time>)");
   cmd->add_flag("--list-keys", args->list_keys, "print every config key and its rule, then exit");
-  cmd->callback([args] { run_neumeta(*args); });
+  auto* export_cmd = add_export_command(*cmd);
+  // CLI11 runs this callback after the export subcommand's too.
+  cmd->callback([args, export_cmd] {
+    if (!export_cmd->parsed()) run_neumeta(*args);
+  });
 }
 
 }  // namespace hnet::cli

@@ -131,10 +131,13 @@ std::vector<ContinualSummary> run_in_folders(
 /// Test accuracy of every learned task of a checkpoint, in task order.
 std::vector<double> evaluate_checkpoint(const std::string& path);
 
-/// Writes task `task` (1-based)'s weights as a plain safetensors file with
-/// the target's parameter names (metadata: the target and its options, the
-/// task; permuted tasks add the tensor "input_permutation"). `out` must not
-/// be the checkpoint itself.
+/// Writes task `task` (1-based)'s network as a plain export (plain_export.h):
+/// its weights (PHM ones composed, the task's normalisation statistics), the
+/// operations, input preprocessing (with permuted tasks' permutation) and
+/// label mapping, plus the metadata "task" and the target's hnet options
+/// (target_metadata). `out` must not be the checkpoint itself. A target that
+/// cannot be written as plain operations (resnet) is a
+/// c10::ValueError naming it.
 void generate_from_checkpoint(const std::string& path, int64_t task, const std::string& out);
 
 }  // namespace hnet

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "hnet/generators/implicit_generator.h"
 #include "hnet/io/config.h"
 #include "hnet/io/config_choice.h"
 
@@ -74,6 +75,21 @@ struct NeumetaRunOptions {
   /// (c10::ValueError) to write any of its files over one of them.
   std::vector<std::string> inputs;
 };
+
+/// The implicit generator a run of `config` trains, untrained: MLPs of
+/// Fashion-MNIST's 784 inputs and 10 classes, widths in the range of
+/// `widths.train`. c10::ValueError naming the key when the widths are bad
+/// or the generator exceeds `limits.max_parameters`.
+ImplicitGenerator neumeta_generator(const io::Config& config);
+
+/// Writes the width-`width` MLP (784-w-w-10, ReLU) that the generator of a
+/// finished run yields as a plain export to `out` (plain_export.h; metadata
+/// also "source": "neumeta" and "width"). `generator_path` is the run's
+/// generator.safetensors, whose metadata holds the run's configuration.
+/// c10::ValueError naming the file when it is not such a generator, naming
+/// the width when it lies outside the generator's trained range, and when
+/// `out` is `generator_path`.
+void export_neumeta_width(const std::string& generator_path, int64_t width, const std::string& out);
 
 /// Runs the experiment into the folder `dir`, which must not yet hold a
 /// summary.json. Bad configuration values (e.g. an evaluated width outside

@@ -14,6 +14,13 @@
 
 namespace hnet::data {
 
+/// One image is kFashionMnistSide x kFashionMnistSide grey pixels; the
+/// classes are 0..kFashionMnistClasses-1; `load_fashion_mnist` divides the
+/// IDX bytes (0..255) by kPixelDivisor.
+constexpr int64_t kFashionMnistSide = 28;
+constexpr int64_t kFashionMnistClasses = 10;
+constexpr double kPixelDivisor = 255.0;
+
 /// Which half of the data set.
 enum class Split {
   kTrain,  ///< 60000 examples: train-{images-idx3,labels-idx1}-ubyte.gz
@@ -22,7 +29,7 @@ enum class Split {
 
 /// Images and labels of one split, on the CPU.
 struct Dataset {
-  torch::Tensor images;  ///< float32 [N, 1, 28, 28], pixel values scaled to [0, 1]
+  torch::Tensor images;  ///< float32 [N, 1, 28, 28], the IDX bytes / kPixelDivisor
   torch::Tensor labels;  ///< int64 [N], class indices 0..9
 
   /// N, the number of examples (0 for a default-constructed Dataset).

@@ -43,6 +43,9 @@ struct TaskData {
 struct Task {
   std::string name;  ///< "classes 0/1" or "permutation 3"
   int64_t classes = 0;
+  /// The data set's class of each task-local label: split task k holds
+  /// {2k, 2k+1} (labels 0 / 1), a permuted task every class, unchanged.
+  std::vector<int64_t> source_classes;
   /// The shape of one example before flattening, e.g. {1, 28, 28}.
   std::vector<int64_t> image_shape;
   TaskData train;

@@ -108,8 +108,13 @@ void train_implicit(
 void match_layer_scales(
     ImplicitGenerator& generator, const torch::Tensor& reference, const torch::Tensor& x);
 
-/// Test accuracy of the width-`width` MLP the generator yields (in
-/// evaluation mode: no coordinate noise; the mode is restored).
+/// The flat weights [N] (no gradient) of the width-`width` MLP the
+/// generator yields, a ReLU `Mlp(generator->mlp_sizes(width))`: generated
+/// in evaluation mode (no coordinate noise; the mode is restored).
+torch::Tensor generated_mlp_weights(ImplicitGenerator& generator, int64_t width);
+
+/// Test accuracy of the width-`width` MLP the generator yields
+/// (generated_mlp_weights).
 double implicit_accuracy(
     ImplicitGenerator& generator, int64_t width, const data::Dataset& data, int64_t batch_size);
 

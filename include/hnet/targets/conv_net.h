@@ -59,6 +59,10 @@ class ConvNetImpl : public torch::nn::Cloneable<ConvNetImpl>, public Target {
 
   /// Running statistics used and updated by later forwards (norm kBatch).
   void set_stats_slot(int64_t slot) override;
+  /// Per convolution `conv2d` (then `batch_norm` with the current slot's
+  /// statistics), the activation, `max_pool2d` 2; then `flatten`, fc1, the
+  /// activation, fc2. PHM kernels and weights are composed.
+  PlainNetwork plain_network(const Weights& w) override;
 
   ConvNetOptions options;
 

@@ -53,6 +53,9 @@ class MlpImpl : public torch::nn::Cloneable<MlpImpl>, public Target {
   /// (unbatched) flat weights laid out by spec(); needs a monotone activation
   /// and dense layers (phm 0).
   Interval forward_interval(const torch::Tensor& x, const Interval& flat) override;
+  /// flatten, then per layer `linear` (PHM weights composed) and the
+  /// activation, none after the last: fc{i}.weight [out, in], fc{i}.bias.
+  PlainNetwork plain_network(const Weights& w) override;
 
   MlpOptions options;
 

@@ -61,6 +61,10 @@ class ModuleAdapterImpl : public torch::nn::Cloneable<ModuleAdapterImpl>, public
     return *this;
   }
   torch::Tensor forward(const torch::Tensor& x, const Weights& w) override;
+  /// For a Sequential of Linear (tensors "<index>.weight", "<index>.bias"),
+  /// ReLU, Tanh, Sigmoid and Flatten (start_dim 1) layers; any other module
+  /// is a c10::ValueError naming the first layer it cannot write down.
+  PlainNetwork plain_network(const Weights& w) override;
 
   /// True when batched weights run as batched products rather than a loop.
   bool batched_natively() const {

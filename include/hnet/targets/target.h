@@ -11,6 +11,7 @@
 
 #include "hnet/interval.h"
 #include "hnet/spec.h"
+#include "hnet/targets/plain_network.h"
 #include "hnet/weights.h"
 
 namespace hnet {
@@ -39,6 +40,15 @@ class Target {
   /// per task, see norm.h). Targets without normalisation statistics ignore
   /// it (the default).
   virtual void set_stats_slot(int64_t slot);
+  /// The network with the unbatched weights `w` (laid out by spec()) as plain
+  /// operations (plain_network.h), for use without hnet: the same outputs
+  /// as forward(x, w) in evaluation mode. PHM weights are composed into
+  /// dense ones; normalisation layers read the running statistics of the
+  /// slot chosen by set_stats_slot.
+  /// Mlp, ConvNet and ModuleAdapter (of a plain Sequential) describe
+  /// themselves. ResNet and Siren cannot yet: the default throws
+  /// c10::ValueError naming the target (its pretty_print).
+  virtual PlainNetwork plain_network(const Weights& w);
 };
 
 /// Checks that `w` was laid out by `spec` (names and shapes, in order);
