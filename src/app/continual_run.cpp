@@ -158,37 +158,8 @@ std::optional<ContinualSummary> run_continual_experiment(
   return continue_run(run, options);
 }
 
-// The first key whose value differs between two configurations of one
-// schema, as "key: value there, value here"; "" when none does. Both YAML
-// texts list the same keys in the same order (Config::to_yaml).
-std::string first_difference(const io::Config& there, const io::Config& here) {
-  std::istringstream a(there.to_yaml()), b(here.to_yaml());
-  std::vector<std::string> sections;
-  for (std::string x, y; std::getline(a, x) && std::getline(b, y);) {
-    const size_t depth = x.find_first_not_of(' ') / 2;
-    const size_t colon = x.find(':');
-    const std::string key = x.substr(depth * 2, colon - depth * 2);
-    sections.resize(depth);
-    if (colon + 1 == x.size()) {
-      sections.push_back(key);  // a section: its keys follow, indented
-      continue;
-    }
-    if (x == y) continue;
-    std::string name;
-    for (const auto& s : sections) name += s + ".";
-    return name + key + ":" + x.substr(colon + 1) + " there," + y.substr(y.find(':') + 1) + " here";
-  }
-  return "";
-}
-
 bool folder_holds_run_of(const std::string& dir, const io::Config& config) {
-  const std::string saved = run_file(dir, "config.yaml");
-  if (!io::path_exists(saved)) return false;
-  const auto there = io::Config::resolve(continual_config_schema(), saved, {});
-  HNET_CHECK_INPUT(
-      there == config, "folder ", dir, " holds a run of another configuration (",
-      first_difference(there, config), "); give another --out");
-  return true;
+  return folder_holds_config(dir, config, continual_config_schema());
 }
 
 std::vector<ContinualSummary> run_in_folders(

@@ -17,10 +17,11 @@ io::ConfigSchema neumeta_config_schema() {
   io::ConfigSchema s;
   s.add(ConfigKey::text("method", "neumeta").choices({"neumeta"}).help("experiment"));
   add_common_keys(s, 2);
-  s.add(ConfigKey::integer("data.val_size", 0)
-            .min(0)
+  s.add(ConfigKey::integer("data.val_size", 5000)
+            .min(1)
             .max(kMaxCount)
-            .help("last n training images held out of all training, for validation (0: none)"));
+            .help("last n training images held out of all training, for validation (early "
+                  "stopping of the baselines, choosing settings)"));
   s.add(ConfigKey::int_list("widths.train", {32, 64, 128, 256})
             .min(1)
             .max(kMaxWidth)
@@ -32,7 +33,7 @@ io::ConfigSchema neumeta_config_schema() {
   s.add(ConfigKey::integer("mlp.steps", 2000)
             .min(1)
             .max(kMaxSteps)
-            .help("steps of the reference and each baseline"));
+            .help("steps of the full-width reference MLP the generator is fitted to"));
   s.add(ConfigKey::integer("mlp.batch_size", 128)
             .min(1)
             .max(kMaxBatch)
@@ -40,6 +41,26 @@ io::ConfigSchema neumeta_config_schema() {
   s.add(ConfigKey::real("mlp.lr", 0.001)
             .greater_than(0)
             .help("Adam learning rate of the plain MLPs"));
+  s.add(ConfigKey::real("baseline.lr", 0.001)
+            .greater_than(0)
+            .help("centre of the independent MLPs' Adam learning rates (constant rate)"));
+  s.add(ConfigKey::integer("baseline.lr_grid", 3)
+            .min(1)
+            .max(9)
+            .help("learning rates tried per width: baseline.lr x 3^k, k centred on 0 (3: lr/3, "
+                  "lr, 3 lr); the best on validation counts"));
+  s.add(ConfigKey::integer("baseline.max_steps", 30000)
+            .min(1)
+            .max(kMaxSteps)
+            .help("most steps of each independent MLP"));
+  s.add(ConfigKey::integer("baseline.eval_every", 500)
+            .min(1)
+            .max(kMaxSteps)
+            .help("steps between the independent MLPs' validation measurements"));
+  s.add(ConfigKey::integer("baseline.patience", 6)
+            .min(1)
+            .max(1000)
+            .help("measurements without a new best before an independent MLP stops"));
   s.add(ConfigKey::boolean("order.outgoing", true).help("reorder by outgoing weights too"));
   s.add(ConfigKey::int_list("generator.hidden", {64, 64})
             .min(1)

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "hnet/app/config_keys.h"
 #include "hnet/app/progress.h"
@@ -178,7 +179,51 @@ struct Baselines {
   int64_t reference_params = 0;
   double reference_acc = 0, ordered_acc = 0;
   std::vector<double> independent, independent_val;
+  std::vector<EarlyStoppedMlp> independent_runs;  // the chosen run per width
+  std::vector<double> independent_lr;
 };
+
+// The independent baselines' learning rates: baseline.lr x 3^k, k centred on 0.
+std::vector<double> baseline_lrs(const io::Config& c) {
+  const int64_t n = c.get_int("baseline.lr_grid");
+  std::vector<double> lrs;
+  for (int64_t k = 0; k < n; ++k) {
+    lrs.push_back(c.get_float("baseline.lr") * std::pow(3.0, static_cast<double>(k - (n - 1) / 2.0)));
+  }
+  return lrs;
+}
+
+// One width's independent MLP: trained at every baseline learning rate
+// until its validation accuracy stops rising; the best on validation counts.
+std::pair<EarlyStoppedMlp, double> train_independent(
+    const io::Config& c, const std::vector<int64_t>& sizes, const NeumetaData& d, uint64_t seed,
+    Progress& progress) {
+  const auto stop = EarlyStopping()
+                        .max_steps(c.get_int("baseline.max_steps"))
+                        .eval_every(c.get_int("baseline.eval_every"))
+                        .patience(c.get_int("baseline.patience"))
+                        .eval_batch_size(c.get_int("eval.batch_size"));
+  std::pair<EarlyStoppedMlp, double> best;
+  best.first.val_acc = -1;
+  for (double lr : baseline_lrs(c)) {
+    std::ostringstream label;
+    label << "independent " << shape_str(sizes) << " lr " << lr;
+    progress.start(label.str(), stop.max_steps());
+    const auto options = MlpTrainingOptions()
+                             .batch_size(c.get_int("mlp.batch_size"))
+                             .lr(lr)
+                             .cosine(false)
+                             .seed(seed);
+    auto run = train_mlp_early_stopped(
+        sizes, d.train, d.val, options, stop,
+        [&](int64_t step, double loss) { progress.update(step, loss); });
+    progress.finish(
+        "val acc " + fixed(run.val_acc) + " at step " + std::to_string(run.best_step) +
+        ", stopped at " + std::to_string(run.steps_run));
+    if (run.val_acc > best.first.val_acc) best = {std::move(run), lr};
+  }
+  return best;
+}
 
 Baselines train_baselines(
     const io::Config& c, ImplicitGenerator& generator, const NeumetaData& d, int64_t full,
@@ -200,11 +245,11 @@ Baselines train_baselines(
   log << "reordered reference: test acc " << fixed(b.ordered_acc) << "\n";
   for (size_t k = 0; k < eval_widths.size(); ++k) {
     const auto s = generator->mlp_sizes(eval_widths[k]);
-    auto flat = train_phase(
-        progress, "independent " + shape_str(s), s, d.train, mlp_options(c, seed + 1 + k));
-    b.independent.push_back(mlp_accuracy(s, flat, d.test, eval_batch));
-    if (d.val.size() > 0) b.independent_val.push_back(mlp_accuracy(s, flat, d.val, eval_batch));
-    progress.finish("test acc " + fixed(b.independent.back()));
+    auto [run, lr] = train_independent(c, s, d, seed + 1 + k, progress);
+    b.independent.push_back(mlp_accuracy(s, run.flat, d.test, eval_batch));
+    b.independent_val.push_back(run.val_acc);
+    b.independent_lr.push_back(lr);
+    b.independent_runs.push_back(std::move(run));
   }
   return b;
 }
@@ -256,6 +301,9 @@ NeumetaWidthResult evaluate_width(
   r.generated_acc = implicit_accuracy(generator, w, d.test, eval_batch);
   r.trained = std::find(train_widths.begin(), train_widths.end(), w) != train_widths.end();
   r.independent_acc = b.independent[k];
+  r.independent_lr = b.independent_lr[k];
+  r.independent_best_step = b.independent_runs[k].best_step;
+  r.independent_steps_run = b.independent_runs[k].steps_run;
   r.gap = r.independent_acc - r.generated_acc;
   if (d.val.size() > 0) {
     r.generated_val_acc = implicit_accuracy(generator, w, d.val, eval_batch);
@@ -290,6 +338,9 @@ std::string NeumetaSummary::to_json() const {
         {"trained", r.trained},
         {"generated_acc", r.generated_acc},
         {"independent_acc", r.independent_acc},
+        {"independent_lr", r.independent_lr},
+        {"independent_best_step", r.independent_best_step},
+        {"independent_steps_run", r.independent_steps_run},
         {"gap", r.gap}};
     if (val_size > 0) {
       row["generated_val_acc"] = r.generated_val_acc;

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <sstream>
+#include <vector>
 
 #include "hnet/errors.h"
 #include "hnet/io/file_safety.h"
@@ -69,6 +71,44 @@ void cut_file(const std::string& path, int64_t bytes) {
   if (::fstat(fd, &info) != 0 || (info.st_size > bytes && ::ftruncate(fd, bytes) != 0)) err = errno;
   ::close(fd);
   TORCH_CHECK(err == 0, "cannot cut ", path, " back to ", bytes, " bytes: ", std::strerror(err));
+}
+
+namespace {
+
+// The first key whose value differs between two configurations of one
+// schema, as "key: value there, value here"; "" when none does. Both YAML
+// texts list the same keys in the same order (Config::to_yaml).
+std::string first_difference(const io::Config& there, const io::Config& here) {
+  std::istringstream a(there.to_yaml()), b(here.to_yaml());
+  std::vector<std::string> sections;
+  for (std::string x, y; std::getline(a, x) && std::getline(b, y);) {
+    const size_t depth = x.find_first_not_of(' ') / 2;
+    const size_t colon = x.find(':');
+    const std::string key = x.substr(depth * 2, colon - depth * 2);
+    sections.resize(depth);
+    if (colon + 1 == x.size()) {
+      sections.push_back(key);  // a section: its keys follow, indented
+      continue;
+    }
+    if (x == y) continue;
+    std::string name;
+    for (const auto& s : sections) name += s + ".";
+    return name + key + ":" + x.substr(colon + 1) + " there," + y.substr(y.find(':') + 1) + " here";
+  }
+  return "";
+}
+
+}  // namespace
+
+bool folder_holds_config(
+    const std::string& dir, const io::Config& config, const io::ConfigSchema& schema) {
+  const std::string saved = (std::filesystem::path(dir) / "config.yaml").string();
+  if (!io::path_exists(saved)) return false;
+  const auto there = io::Config::resolve(schema, saved, {});
+  HNET_CHECK_INPUT(
+      there == config, "folder ", dir, " holds a run of another configuration (",
+      first_difference(there, config), "); give another --out");
+  return true;
 }
 
 }  // namespace hnet

@@ -14,6 +14,7 @@
 #include "hnet/errors.h"
 #include "hnet/io/atomic_file.h"
 #include "hnet/io/file_safety.h"
+#include "seed_statistics_json.h"
 
 namespace hnet {
 namespace {
@@ -33,6 +34,8 @@ int64_t parse_seed(const std::string& part, const std::string& text) {
   return value;
 }
 
+}  // namespace
+
 std::string seed_folder(const std::string& dir, int64_t seed) {
   return (std::filesystem::path(dir) / ("seed-" + std::to_string(seed))).string();
 }
@@ -40,8 +43,6 @@ std::string seed_folder(const std::string& dir, int64_t seed) {
 io::Config config_at_seed(const io::Config& config, int64_t seed) {
   return config.with_overrides({"seed=" + std::to_string(seed)});
 }
-
-}  // namespace
 
 std::vector<int64_t> parse_seed_list(const std::string& text) {
   HNET_CHECK_INPUT(!text.empty(), "--seeds: empty, expected seeds such as 1-5 or 1,2,3");
@@ -91,6 +92,19 @@ SeedStatistic seed_statistic(
   return s;
 }
 
+nlohmann::json statistics_json(const std::vector<SeedStatistic>& statistics) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& s : statistics) {
+    out[s.name] = {
+        {"mean", s.mean},
+        {"std", s.std},
+        {"worst", s.worst},
+        {"worst_seed", s.worst_seed},
+        {"values", s.values}};
+  }
+  return out;
+}
+
 std::string SeedRuns::to_json() const {
   nlohmann::json runs = nlohmann::json::array();
   for (size_t i = 0; i < seeds.size(); ++i) {
@@ -98,16 +112,8 @@ std::string SeedRuns::to_json() const {
     run["seed"] = seeds[i];
     runs.push_back(run);
   }
-  nlohmann::json stats = nlohmann::json::object();
-  for (const auto& s : statistics) {
-    stats[s.name] = {
-        {"mean", s.mean},
-        {"std", s.std},
-        {"worst", s.worst},
-        {"worst_seed", s.worst_seed},
-        {"values", s.values}};
-  }
-  return nlohmann::json{{"seeds", seeds}, {"statistics", stats}, {"runs", runs}}.dump(2);
+  return nlohmann::json{{"seeds", seeds}, {"statistics", statistics_json(statistics)}, {"runs", runs}}
+      .dump(2);
 }
 
 SeedRuns run_seeds(

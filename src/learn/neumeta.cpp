@@ -51,9 +51,16 @@ double mlp_accuracy(
   return accuracy(*mlp, Weights(mlp->spec(), flat), data, batch_size);
 }
 
-torch::Tensor train_mlp(
+namespace {
+
+// The training loop of train_mlp and train_mlp_early_stopped: after every
+// step, `after_step(step, loss, flat)` says whether to go on.
+using ContinueTraining =
+    std::function<bool(int64_t step, double loss, const torch::Tensor& flat)>;
+
+torch::Tensor mlp_training_loop(
     const std::vector<int64_t>& sizes, const data::Dataset& train,
-    const MlpTrainingOptions& options, const StepCallback& on_step) {
+    const MlpTrainingOptions& options, const ContinueTraining& after_step) {
   const auto& o = options;
   check_common(o.steps(), o.batch_size(), o.lr(), train, "train_mlp");
   Mlp mlp{MlpOptions(sizes)};
@@ -73,9 +80,48 @@ torch::Tensor train_mlp(
     adam.zero_grad();
     loss.backward();
     adam.step();
-    if (on_step) on_step(step, loss.item<double>());
+    if (!after_step(step, loss.item<double>(), flat)) break;
   }
   return flat.detach();
+}
+
+}  // namespace
+
+torch::Tensor train_mlp(
+    const std::vector<int64_t>& sizes, const data::Dataset& train,
+    const MlpTrainingOptions& options, const StepCallback& on_step) {
+  return mlp_training_loop(sizes, train, options, [&](int64_t step, double loss, const auto&) {
+    if (on_step) on_step(step, loss);
+    return true;
+  });
+}
+
+EarlyStoppedMlp train_mlp_early_stopped(
+    const std::vector<int64_t>& sizes, const data::Dataset& train, const data::Dataset& val,
+    MlpTrainingOptions options, const EarlyStopping& stop, const StepCallback& on_step) {
+  TORCH_CHECK(val.size() > 0, "train_mlp_early_stopped: the validation set is empty");
+  TORCH_CHECK(
+      stop.eval_every() > 0 && stop.patience() > 0,
+      "train_mlp_early_stopped: eval_every and patience must be > 0, got ", stop.eval_every(),
+      " and ", stop.patience());
+  options.steps(stop.max_steps());
+  EarlyStoppedMlp best;
+  best.val_acc = -1;
+  int64_t since_best = 0;
+  mlp_training_loop(
+      sizes, train, options, [&](int64_t step, double loss, const torch::Tensor& flat) {
+        if (on_step) on_step(step, loss);
+        best.steps_run = step;
+        if (step % stop.eval_every() != 0 && step != stop.max_steps()) return true;
+        const double acc = mlp_accuracy(sizes, flat.detach(), val, stop.eval_batch_size());
+        if (acc > best.val_acc) {
+          best = {flat.detach().clone(), acc, step, step};
+          since_best = 0;
+          return true;
+        }
+        return ++since_best < stop.patience();
+      });
+  return best;
 }
 
 // One function for the whole loop (longer than 60 lines): each step shares

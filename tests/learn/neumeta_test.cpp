@@ -119,6 +119,33 @@ TEST(ImplicitTraining, WidthsAreDrawnUniformlyOrInProportion) {
   }
 }
 
+// A learning rate too small to move the weights: validation accuracy never
+// rises after the first measurement, so training stops after `patience`
+// more measurements, and the returned weights are those of the best one.
+TEST(EarlyStoppedMlp, StopsWhenValidationStopsRisingAndKeepsTheBest) {
+  torch::manual_seed(3);
+  const auto train = toy(256), val = toy(128);
+  const std::vector<int64_t> sizes{3, 8, 2};
+  const auto stuck = train_mlp_early_stopped(
+      sizes, train, val, MlpTrainingOptions().lr(1e-12).batch_size(32).cosine(false),
+      EarlyStopping().max_steps(1000).eval_every(10).patience(3));
+  EXPECT_EQ(stuck.best_step, 10);
+  EXPECT_EQ(stuck.steps_run, 40);  // measured at 10 (best), 20, 30, 40
+  EXPECT_DOUBLE_EQ(mlp_accuracy(sizes, stuck.flat, val, 1000), stuck.val_acc);
+  // At a useful rate the toy task is learned, and the best step is later.
+  const auto learned = train_mlp_early_stopped(
+      sizes, train, val, MlpTrainingOptions().lr(1e-2).batch_size(32).cosine(false),
+      EarlyStopping().max_steps(400).eval_every(10).patience(40));
+  EXPECT_GT(learned.val_acc, 0.9);
+  EXPECT_GT(learned.best_step, 10);
+  EXPECT_LE(learned.steps_run, 400);
+  EXPECT_DOUBLE_EQ(mlp_accuracy(sizes, learned.flat, val, 1000), learned.val_acc);
+  EXPECT_THROW(
+      train_mlp_early_stopped(
+          sizes, train, data::Dataset{}, MlpTrainingOptions(), EarlyStopping().max_steps(10)),
+      c10::Error);
+}
+
 TEST(ImplicitTraining, RejectsBadOptions) {
   ImplicitGenerator gen(tiny());
   auto reference = torch::zeros({Mlp(MlpOptions(gen->mlp_sizes(6)))->spec()->numel()});

@@ -20,9 +20,10 @@ class ImplicitCli : public test::ScratchDirTest {
     if (!test::have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
     config_ = path("tiny.yaml");
     std::ofstream(config_) << "threads: 1\n"
-                              "data: {train_limit: 1000, test_limit: 200}\n"
+                              "data: {train_limit: 1000, test_limit: 200, val_size: 100}\n"
                               "widths: {train: [4, 8], eval: [4, 6, 8]}\n"
                               "mlp: {steps: 20}\n"
+                              "baseline: {max_steps: 30, eval_every: 10, patience: 1}\n"
                               "generator: {hidden: [8], octaves: 3}\n"
                               "optimizer: {steps: 6}\n"
                               "implicit: {warmup_steps: 4, fit_rows: 4}\n"
@@ -47,9 +48,16 @@ TEST_F(ImplicitCli, WritesSummaryPerWidth) {
   for (const auto& row : s["results"]) {
     const double gap = row["independent_acc"].get<double>() - row["generated_acc"].get<double>();
     EXPECT_DOUBLE_EQ(row["gap"].get<double>(), gap);
-    EXPECT_FALSE(row.contains("val_gap"));
+    // Each baseline: the best of the three learning rates on validation,
+    // stopped early (at most 30 steps, measured every 10).
+    const double lr = row["independent_lr"].get<double>();
+    EXPECT_TRUE(
+        std::abs(lr - 0.001 / 3) < 1e-12 || std::abs(lr - 0.001) < 1e-12 ||
+        std::abs(lr - 0.003) < 1e-12)
+        << lr;
+    EXPECT_LE(row["independent_steps_run"].get<int64_t>(), 30);
+    EXPECT_EQ(row["independent_best_step"].get<int64_t>() % 10, 0);
   }
-  EXPECT_FALSE(s.contains("max_val_gap"));
   for (const char* f : {"config.yaml", "metrics.jsonl", "generator.safetensors"}) {
     EXPECT_TRUE(std::filesystem::exists(out + "/" + f)) << f;
   }
@@ -86,6 +94,42 @@ TEST_F(ImplicitCli, ValidationSplitIsScoredPerWidth) {
   EXPECT_EQ(bad.status, 2);
   EXPECT_THAT(
       bad.err, HasSubstr("'data.val_size' must be below the 1000 training images, got 1000"));
+}
+
+// --seeds: one run folder per seed, the aggregate in seeds.json, and a
+// second call reads the finished seeds back instead of training again.
+TEST_F(ImplicitCli, SeedsAggregateAndContinue) {
+  const auto out = path("seeds");
+  auto r = test::run_hnet({"neumeta", config_, "--seeds", "1-2", "--out", out}, {}, dir_.string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto s = nlohmann::json::parse(test::slurp(out + "/seeds.json"));
+  EXPECT_EQ(s["seeds"], nlohmann::json({1, 2}));
+  const auto& gap = s["statistics"]["max_gap"];
+  ASSERT_EQ(gap["values"].size(), 2u);
+  for (int k = 0; k < 2; ++k) {
+    const auto run = nlohmann::json::parse(
+        test::slurp(out + "/seed-" + std::to_string(k + 1) + "/summary.json"));
+    EXPECT_EQ(gap["values"][k].get<double>(), run["max_gap"].get<double>());
+    EXPECT_EQ(s["runs"][k]["seed"], k + 1);
+  }
+  EXPECT_DOUBLE_EQ(
+      gap["mean"].get<double>(),
+      (gap["values"][0].get<double>() + gap["values"][1].get<double>()) / 2);
+  EXPECT_TRUE(s["statistics"].contains("gap_w6"));
+  const auto before = std::filesystem::last_write_time(out + "/seed-1/generator.safetensors");
+  auto again =
+      test::run_hnet({"neumeta", config_, "--seeds", "1-2", "--out", out}, {}, dir_.string());
+  ASSERT_EQ(again.status, 0) << again.err;
+  EXPECT_EQ(std::filesystem::last_write_time(out + "/seed-1/generator.safetensors"), before);
+  EXPECT_EQ(nlohmann::json::parse(test::slurp(out + "/seeds.json")), s);
+  // Another configuration in the same folders is refused before training.
+  auto other = test::run_hnet(
+      {"neumeta", config_, "optimizer.steps=7", "--seeds", "1-2", "--out", out}, {}, dir_.string());
+  EXPECT_EQ(other.status, 2);
+  EXPECT_THAT(other.err, HasSubstr("holds a run of another configuration (optimizer.steps:"));
+  auto no_out = test::run_hnet({"neumeta", config_, "--seeds", "1-2"}, {}, dir_.string());
+  EXPECT_EQ(no_out.status, 2);
+  EXPECT_THAT(no_out.err, HasSubstr("--seeds needs --out DIR"));
 }
 
 TEST_F(ImplicitCli, BadConfigExitsWithTwo) {

@@ -6,8 +6,10 @@
 #include <CLI/CLI.hpp>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "hnet/app/continual_run.h"
+#include "hnet/app/seed_runs.h"
 #include "hnet/learn/step_hooks.h"
 
 namespace hnet::cli {
@@ -29,6 +31,15 @@ void add_sweep_command(CLI::App& app);
 /// Registers `hnet neumeta CONFIG [key=value ...] [--out DIR]` and
 /// `hnet neumeta export GENERATOR --width W --out FILE`.
 void add_neumeta_command(CLI::App& app);
+
+/// The seeds of a --seeds value (parse_seed_list), checked against the
+/// other arguments: --out is required (running the command again continues
+/// there) and no seed= override may compete with it.
+std::vector<int64_t> seeds_option(
+    const std::string& seeds, const std::string& out, const std::vector<std::string>& overrides);
+
+/// Prints mean +- std (worst seed) of each statistic of a multi-seed run.
+void print_statistics(const std::vector<SeedStatistic>& statistics);
 
 /// Prints the final accuracies of a continual run (train and demo).
 void print_summary(const ContinualSummary& summary);

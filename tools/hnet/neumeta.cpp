@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "hnet/app/neumeta_run.h"
+#include "hnet/app/neumeta_seeds.h"
 #include "hnet/app/progress.h"
 #include "hnet/errors.h"
 
@@ -15,6 +16,7 @@ struct NeumetaArgs {
   std::string config;
   std::vector<std::string> overrides;
   std::string out;
+  std::string seeds;
   bool list_keys = false;
 };
 
@@ -31,6 +33,12 @@ void run_neumeta(const NeumetaArgs& args) {
   options.inputs = {args.config};
   const std::string out = args.out.empty() ? default_out_dir(args.config) : args.out;
   std::cout << "run folder: " << out << "\n";
+  if (!args.seeds.empty()) {
+    const auto seeds = seeds_option(args.seeds, args.out, args.overrides);
+    print_statistics(run_neumeta_seeds(config, seeds, out, options));
+    std::cout << "per-seed values and statistics: " << out << "/seeds.json\n";
+    return;
+  }
   const auto s = run_neumeta_experiment(config, out, options);
   std::printf("width  generated  independent  gap\n");
   for (const auto& r : s.results) {
@@ -71,6 +79,10 @@ void add_neumeta_command(CLI::App& app) {
   cmd->add_option("config", args->config, "YAML config (see configs/neumeta_fmnist.yaml)");
   cmd->add_option("overrides", args->overrides, "key=value overrides, e.g. optimizer.steps=500");
   cmd->add_option("--out", args->out, "output folder (default runs/<config>-<time>)");
+  cmd->add_option(
+      "--seeds", args->seeds,
+      "run at each seed (1-4, 1,2,3) into OUT/seed-<k> and write OUT/seeds.json; run the same "
+      "command again to continue");
   cmd->add_flag("--list-keys", args->list_keys, "print every config key and its rule, then exit");
   auto* export_cmd = add_export_command(*cmd);
   // CLI11 runs this callback after the export subcommand's too.

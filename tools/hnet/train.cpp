@@ -41,6 +41,30 @@ void print_summary(const ContinualSummary& s) {
       s.scenarios.cls.mean);
 }
 
+std::vector<int64_t> seeds_option(
+    const std::string& seeds, const std::string& out, const std::vector<std::string>& overrides) {
+  HNET_CHECK_INPUT(
+      !out.empty(),
+      "--seeds needs --out DIR: running the same command again continues the runs in DIR");
+  for (const auto& o : overrides) {
+    HNET_CHECK_INPUT(
+        o.rfind("seed=", 0) != 0, "override '", o, "' conflicts with --seeds ", seeds,
+        ": give the seeds with --seeds only");
+  }
+  return parse_seed_list(seeds);
+}
+
+void print_statistics(const std::vector<SeedStatistic>& statistics) {
+  std::printf(
+      "over %zu seeds: mean +- standard deviation (worst seed)\n",
+      statistics.empty() ? size_t{0} : statistics[0].values.size());
+  for (const auto& s : statistics) {
+    std::printf(
+        "  %-22s %.4f +- %.4f (worst %.4f, seed %lld)\n", s.name.c_str(), s.mean, s.std, s.worst,
+        static_cast<long long>(s.worst_seed));
+  }
+}
+
 namespace {
 
 void print_seed_statistics(const SeedRuns& runs) {
@@ -51,12 +75,8 @@ void print_seed_statistics(const SeedRuns& runs) {
         static_cast<long long>(runs.seeds[i]), s.mean_acc_final, s.forgetting, s.bwt,
         s.wall_seconds);
   }
-  std::printf("over %zu seeds: mean +- standard deviation (worst seed)\n", runs.seeds.size());
-  for (const auto& s : runs.statistics) {
-    std::printf(
-        "  %-18s %.4f +- %.4f (worst %.4f, seed %lld)\n", s.name.c_str(), s.mean, s.std, s.worst,
-        static_cast<long long>(s.worst_seed));
-  }
+  print_statistics(runs.statistics);
+}
 }
 
 void run_train(const TrainArgs& args, const std::shared_ptr<StepHooks>& hooks) {
@@ -83,15 +103,7 @@ void run_train(const TrainArgs& args, const std::shared_ptr<StepHooks>& hooks) {
     std::cout << "run folder: " << out << "\n";
     options.inputs = {args.config};
     if (!args.seeds.empty()) {
-      HNET_CHECK_INPUT(
-          !args.out.empty(),
-          "--seeds needs --out DIR: running the same command again "
-          "continues the runs in DIR");
-      for (const auto& o : args.overrides)
-        HNET_CHECK_INPUT(
-            o.rfind("seed=", 0) != 0, "override '", o, "' conflicts with --seeds ", args.seeds,
-            ": give the seeds with --seeds only");
-      const auto seeds = parse_seed_list(args.seeds);
+      const auto seeds = seeds_option(args.seeds, args.out, args.overrides);
       print_seed_statistics(run_seeds(config, seeds, out, options));
       std::cout << "per-seed values and statistics: " << out << "/seeds.json\n";
       return;

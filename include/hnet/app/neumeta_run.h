@@ -39,7 +39,13 @@ struct NeumetaWidthResult {
   int64_t width = 0;
   bool trained = false;  ///< one of the widths the task loss samples
   double generated_acc = 0;
+  /// The independent MLP of this width: trained at each baseline learning
+  /// rate until its validation accuracy stopped rising (early stopping);
+  /// the run with the best validation accuracy counts.
   double independent_acc = 0;
+  double independent_lr = 0;
+  int64_t independent_best_step = 0;  ///< step of its best validation accuracy
+  int64_t independent_steps_run = 0;  ///< steps trained before it stopped
   double gap = 0;  ///< independent - generated
   /// With a validation split (data.val_size > 0): the same on it.
   double generated_val_acc = 0;

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "hnet/io/config.h"
+
 namespace hnet {
 
 /// Checks that `dir` can take a new run: not empty, and no `marker` file (the
@@ -30,6 +32,12 @@ void check_run_keeps_inputs(
 /// Creates `dir` (and its parents) when missing; c10::ValueError naming it
 /// when that fails.
 void create_run_folder(const std::string& dir);
+
+/// True when `dir` holds a run (its config.yaml, resolved with `schema`) of
+/// `config`; false when it holds none. c10::ValueError naming the folder and
+/// the first differing key when it holds a run of another configuration.
+bool folder_holds_config(
+    const std::string& dir, const io::Config& config, const io::ConfigSchema& schema);
 
 /// The metrics log of a run: one JSON object per line, each line written
 /// whole by one `write` (a killed run leaves whole lines; `tail -f` sees

@@ -25,6 +25,12 @@ namespace hnet {
 /// text and saying what was expected otherwise.
 std::vector<int64_t> parse_seed_list(const std::string& text);
 
+/// DIR/seed-<k>: the run folder of seed k.
+std::string seed_folder(const std::string& dir, int64_t seed);
+
+/// `config` with its `seed` key replaced.
+io::Config config_at_seed(const io::Config& config, int64_t seed);
+
 /// A metric over seeds. `std` is the sample standard deviation (n - 1 in the
 /// denominator; 0 for one seed). `worst` is the lowest value, or the highest
 /// when lower is better (forgetting, wall time), and `worst_seed` its seed.

@@ -42,6 +42,32 @@ torch::Tensor train_mlp(
     const std::vector<int64_t>& sizes, const data::Dataset& train,
     const MlpTrainingOptions& options, const StepCallback& on_step = {});
 
+/// When a plain MLP's training stops: validation accuracy is measured every
+/// `eval_every` steps, and training ends after `patience` measurements in a
+/// row without a new best, or after `max_steps`.
+/// Example: `EarlyStopping().max_steps(30000).eval_every(500).patience(6)`
+struct EarlyStopping {
+  TORCH_ARG(int64_t, max_steps) = 30000;
+  TORCH_ARG(int64_t, eval_every) = 500;
+  TORCH_ARG(int64_t, patience) = 6;
+  TORCH_ARG(int64_t, eval_batch_size) = 1000;
+};
+
+/// A plain MLP trained until its validation accuracy stopped rising.
+struct EarlyStoppedMlp {
+  torch::Tensor flat;   ///< the weights of the best validation measurement
+  double val_acc = 0;   ///< that measurement
+  int64_t best_step = 0;
+  int64_t steps_run = 0;  ///< steps trained before stopping
+};
+
+/// train_mlp with `stop` (options.steps is replaced by stop.max_steps; the
+/// learning-rate schedule, cosine or constant, spans max_steps), returning
+/// the weights at the best validation accuracy on `val` (non-empty).
+EarlyStoppedMlp train_mlp_early_stopped(
+    const std::vector<int64_t>& sizes, const data::Dataset& train, const data::Dataset& val,
+    MlpTrainingOptions options, const EarlyStopping& stop, const StepCallback& on_step = {});
+
 /// Example: `ImplicitTrainingOptions({32, 64, 128, 256}).steps(2000).widths_per_step(2)`
 struct ImplicitTrainingOptions {
   /* implicit */ ImplicitTrainingOptions(std::vector<int64_t> widths)
