@@ -155,9 +155,10 @@ TEST_F(PlainExportRoundTrip, NeumetaWidthsGiveTheRunsAccuracyInPyTorch) {
   std::ofstream(config) << "threads: 1\n"
                            "data: {root: \""
                         << small_data_root()
-                        << "\", train_limit: 1000, test_limit: 200}\n"
+                        << "\", train_limit: 1000, test_limit: 200, val_size: 100}\n"
                            "widths: {train: [4, 8], eval: [6, 8]}\n"
                            "mlp: {steps: 200}\n"
+                           "baseline: {max_steps: 30, eval_every: 10, patience: 1}\n"
                            "generator: {hidden: [16], octaves: 3}\n"
                            "optimizer: {steps: 100, lr: 0.003}\n"
                            "implicit: {warmup_steps: 100, fit_rows: 8}\n"

@@ -77,7 +77,6 @@ void print_seed_statistics(const SeedRuns& runs) {
   }
   print_statistics(runs.statistics);
 }
-}
 
 void run_train(const TrainArgs& args, const std::shared_ptr<StepHooks>& hooks) {
   if (args.list_keys) {
