@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Re-runs README's headline rows and writes the numbers where docs show them.
 
-`make results` runs every row; `make results QUICK=1` only the rows whose runs
+`make results` runs every row (hnet train rows and `hnet neumeta --seeds` rows);
+`make results QUICK=1` only the rows whose runs
 take under about five minutes in all. Each row is `hnet train CONFIG --seeds
 ...` from the code as it is: its seeds.json gives mean, sample standard
 deviation and worst seed. The records go to docs/results.json (one entry per
@@ -27,7 +28,8 @@ RECORDS = ROOT / "docs" / "results.json"
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 KEYS_BEGIN, KEYS_END = "<!-- keys:begin -->", "<!-- keys:end -->"
 
-# name, config, seeds, quick (under about five minutes for all seeds)
+# `hnet train CONFIG --seeds ...` rows: name, config, seeds, quick (under about five
+# minutes for all seeds)
 ROWS = [
     ("split, hypercl", "configs/split_fmnist.yaml", "1-5", True),
     ("split, separate networks of equal memory", "configs/split_fmnist_separate_equal.yaml", "1-5",
@@ -41,6 +43,11 @@ ROWS = [
     ("permuted 10 tasks, separate networks of equal memory",
      "configs/permuted_fmnist_separate_equal.yaml", "1-3", True),
     ("permuted 10 tasks, low-rank generator", "configs/permuted_fmnist_lowrank.yaml", "1-3", False),
+]
+
+# name, config, seeds, quick: `hnet neumeta CONFIG --seeds ...` rows.
+NEUMETA_ROWS = [
+    ("NeuMeta, MLPs of every width", "configs/neumeta_fmnist.yaml", "1-4", False),
 ]
 
 
@@ -62,7 +69,7 @@ def write_atomic(path, text):
     os.replace(tmp, path)
 
 
-def run_row(hnet, name, config, seeds, out_root, head):
+def run_row(hnet, name, config, seeds, out_root, head, command="train"):
     folder = out_root / config.replace("/", "_").replace(".yaml", "")
     stamp = folder / "commit"
     stale = not stamp.exists() or stamp.read_text() != head or head.endswith("-dirty")
@@ -71,25 +78,36 @@ def run_row(hnet, name, config, seeds, out_root, head):
     folder.mkdir(parents=True, exist_ok=True)
     stamp.write_text(head)
     load_before = load_average()
-    print(f"== {name}: hnet train {config} --seeds {seeds}", flush=True)
-    subprocess.run([hnet, "train", str(ROOT / config), "--seeds", seeds, "--out", str(folder)],
+    print(f"== {name}: hnet {command} {config} --seeds {seeds}", flush=True)
+    subprocess.run([hnet, command, str(ROOT / config), "--seeds", seeds, "--out", str(folder)],
                    check=True)
     stats = json.loads((folder / "seeds.json").read_text())
-    return {
+    record = {
         "name": name,
-        "command": f"hnet train {config} --seeds {seeds}",
+        "command": f"hnet {command} {config} --seeds {seeds}",
         "commit": head,
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "seeds": stats["seeds"],
         "statistics": stats["statistics"],
-        "per_seed_final": [r["acc_final"] for r in stats["runs"]],
-        # What the method stores: generator (with embeddings) or every network.
-        "stored_params": stats["runs"][0]["stored_params"],
         # The runs' own times, also right for a row continued after a kill.
         "wall_seconds_all": sum(stats["statistics"]["wall_seconds"]["values"]),
         "load_before": load_before,
         "load_after": load_average(),
     }
+    first = stats["runs"][0]
+    if command == "train":
+        record["per_seed_final"] = [r["acc_final"] for r in stats["runs"]]
+        # What the method stores: generator (with embeddings) or every network.
+        record["stored_params"] = first["stored_params"]
+    else:
+        record["widths"] = first["widths"]
+        record["generator_params"] = first["generator_params"]
+        record["reference_params"] = first["reference_params"]
+        record["per_seed_gap"] = [r["gap"] for r in stats["runs"]]
+        record["per_seed_baseline"] = [
+            [(w["independent_lr"], w["independent_best_step"], w["independent_steps_run"])
+             for w in r["results"]] for r in stats["runs"]]
+    return record
 
 
 def short(record, key):
@@ -120,6 +138,16 @@ def readme_table(records):
                      f"{r['statistics']['bwt']['mean']:+.4f} | {short(r, 'scenario_domain')} / "
                      f"{short(r, 'scenario_class')} / {short(r, 'task_inference')} | "
                      f"{wall['mean']:.1f} s | {r['commit']} |")
+    neumeta = [records[n] for n, *_ in NEUMETA_ROWS if n in records]
+    if neumeta:
+        lines += ["", "| experiment | seeds | generator / widest MLP parameters | largest gap "
+                  "(independent - generated, test) | largest gap on validation | wall per seed | commit |",
+                  "|---|---|---|---|---|---|---|"]
+    for r in neumeta:
+        lines.append(f"| {r['name']} (`{r['command']}`) | {len(r['seeds'])} | "
+                     f"{r['generator_params']:,} / {r['reference_params']:,} | {stat(r, 'max_gap')} | "
+                     f"{stat(r, 'max_val_gap')} | {r['statistics']['wall_seconds']['mean']:.1f} s | "
+                     f"{r['commit']} |")
     return "\n".join(lines)
 
 
@@ -136,6 +164,20 @@ def results_block(records):
         parts.append("")
         for seed, finals in zip(r["seeds"], r["per_seed_final"]):
             parts.append(f"- seed {seed}: " + " ".join(f"{a:.4f}" for a in finals))
+        parts.append("")
+    for name, *_ in NEUMETA_ROWS:
+        r = records.get(name)
+        if r is None:
+            continue
+        parts.append(f"**{name}**: `{r['command']}` at {r['commit']}, {r['date']}; "
+                     f"{r['wall_seconds_all']:.0f} s for all seeds; load average "
+                     f"{r['load_before']:.2f} before, {r['load_after']:.2f} after. Gap "
+                     f"(independent - generated test accuracy) at widths {r['widths']}, per seed, "
+                     "and each independent MLP's (learning rate, best step, steps trained):")
+        parts.append("")
+        for seed, gaps, base in zip(r["seeds"], r["per_seed_gap"], r["per_seed_baseline"]):
+            parts.append(f"- seed {seed}: " + " ".join(f"{g:+.4f}" for g in gaps) + "; " +
+                         ", ".join(f"({lr:.5f}, {best}, {run})" for lr, best, run in base))
         parts.append("")
     return "\n".join(parts).rstrip()
 
@@ -180,10 +222,11 @@ def main():
     head = commit()
     records = json.loads(RECORDS.read_text()) if RECORDS.exists() else {}
     out_root = ROOT / args.build / "results"
-    for name, config, seeds, quick in ROWS:
+    rows = [(row, "train") for row in ROWS] + [(row, "neumeta") for row in NEUMETA_ROWS]
+    for (name, config, seeds, quick), command in rows:
         if args.docs_only or (args.quick and not quick) or args.rows not in name:
             continue
-        records[name] = run_row(hnet, name, config, seeds, out_root, head)
+        records[name] = run_row(hnet, name, config, seeds, out_root, head, command)
         write_atomic(RECORDS, json.dumps(records, indent=2) + "\n")
     replace_block(ROOT / "docs" / "results.md", results_block(records))
     replace_block(ROOT / "README.md", readme_table(records))
