@@ -41,8 +41,7 @@ ScenarioReport scenario_report(ContinualExperiment& e, const ContinualSummary& s
   std::vector<double> task, domain, cls, inferred;
   for (int64_t t = 0; t < tasks; ++t) {
     const auto& data = e.measured(t);
-    task.push_back(
-        s.scenario == "task" ? s.acc_final[t] : e.learner->task_accuracy(t, data));
+    task.push_back(s.scenario == "task" ? s.acc_final[t] : e.learner->task_accuracy(t, data));
     const auto a = inferred_accuracy(*e.learner, t, tasks, data);
     domain.push_back(a.domain);
     cls.push_back(a.cls);

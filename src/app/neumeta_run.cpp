@@ -188,7 +188,8 @@ std::vector<double> baseline_lrs(const io::Config& c) {
   const int64_t n = c.get_int("baseline.lr_grid");
   std::vector<double> lrs;
   for (int64_t k = 0; k < n; ++k) {
-    lrs.push_back(c.get_float("baseline.lr") * std::pow(3.0, static_cast<double>(k - (n - 1) / 2.0)));
+    lrs.push_back(
+        c.get_float("baseline.lr") * std::pow(3.0, static_cast<double>(k - (n - 1) / 2.0)));
   }
   return lrs;
 }

@@ -40,7 +40,8 @@ std::vector<SeedStatistic> run_neumeta_seeds(
   check_run_keeps_inputs(dir, {"seeds.json"}, options.inputs);
   // Every folder is checked before the first seed trains.
   for (int64_t seed : seeds) {
-    folder_holds_config(seed_folder(dir, seed), config_at_seed(config, seed), neumeta_config_schema());
+    folder_holds_config(
+        seed_folder(dir, seed), config_at_seed(config, seed), neumeta_config_schema());
   }
   json runs = json::array();
   for (size_t i = 0; i < seeds.size(); ++i) {
@@ -63,7 +64,8 @@ std::vector<SeedStatistic> run_neumeta_seeds(
   const size_t widths = runs[0].at("results").size();
   for (size_t k = 0; k < widths; ++k) {
     const std::string w = "_w" + std::to_string(runs[0]["results"][k].at("width").get<int64_t>());
-    metric("gap" + w, false, [k](const json& r) { return r["results"][k].at("gap").get<double>(); });
+    metric(
+        "gap" + w, false, [k](const json& r) { return r["results"][k].at("gap").get<double>(); });
     metric("generated_acc" + w, true, [k](const json& r) {
       return r["results"][k].at("generated_acc").get<double>();
     });
@@ -74,7 +76,8 @@ std::vector<SeedStatistic> run_neumeta_seeds(
   metric("wall_seconds", false, [](const json& r) { return r.at("wall_seconds").get<double>(); });
   io::write_file_atomic(
       (std::filesystem::path(dir) / "seeds.json").string(),
-      json{{"seeds", seeds}, {"statistics", statistics_json(stats)}, {"runs", runs}}.dump(2) + "\n");
+      json{{"seeds", seeds}, {"statistics", statistics_json(stats)}, {"runs", runs}}.dump(2) +
+          "\n");
   return stats;
 }
 

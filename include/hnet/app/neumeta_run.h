@@ -46,7 +46,7 @@ struct NeumetaWidthResult {
   double independent_lr = 0;
   int64_t independent_best_step = 0;  ///< step of its best validation accuracy
   int64_t independent_steps_run = 0;  ///< steps trained before it stopped
-  double gap = 0;  ///< independent - generated
+  double gap = 0;                     ///< independent - generated
   /// With a validation split (data.val_size > 0): the same on it.
   double generated_val_acc = 0;
   double independent_val_acc = 0;

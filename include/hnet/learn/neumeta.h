@@ -55,8 +55,8 @@ struct EarlyStopping {
 
 /// A plain MLP trained until its validation accuracy stopped rising.
 struct EarlyStoppedMlp {
-  torch::Tensor flat;   ///< the weights of the best validation measurement
-  double val_acc = 0;   ///< that measurement
+  torch::Tensor flat;  ///< the weights of the best validation measurement
+  double val_acc = 0;  ///< that measurement
   int64_t best_step = 0;
   int64_t steps_run = 0;  ///< steps trained before stopping
 };
