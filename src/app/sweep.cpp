@@ -102,6 +102,10 @@ SweepResult run_sweep(
         axis.key != "eval.split",
         "sweep: 'eval.split' cannot be an axis (every point is "
         "measured on validation data)");
+    HNET_CHECK_INPUT(
+        axis.key != "eval.scenario",
+        "sweep: 'eval.scenario' cannot be an axis (points are compared in one scenario: "
+        "the config's)");
     size = count_mul(size, static_cast<int64_t>(axis.values.size()));
   }
   HNET_CHECK_INPUT(

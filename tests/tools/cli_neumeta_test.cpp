@@ -127,6 +127,16 @@ TEST_F(ImplicitCli, SeedsAggregateAndContinue) {
       {"neumeta", config_, "optimizer.steps=7", "--seeds", "1-2", "--out", out}, {}, dir_.string());
   EXPECT_EQ(other.status, 2);
   EXPECT_THAT(other.err, HasSubstr("holds a run of another configuration (optimizer.steps:"));
+  // A finished seed whose summary lacks what this hnet writes (an older run,
+  // fixed-step baselines) is refused, not mixed into the aggregate.
+  auto old = nlohmann::json::parse(test::slurp(out + "/seed-2/summary.json"));
+  for (auto& row : old["results"]) row.erase("independent_steps_run");
+  std::ofstream(out + "/seed-2/summary.json") << old.dump();
+  auto stale =
+      test::run_hnet({"neumeta", config_, "--seeds", "1-2", "--out", out}, {}, dir_.string());
+  EXPECT_EQ(stale.status, 2);
+  EXPECT_THAT(stale.err, HasSubstr("seed-2/summary.json: not a NeuMeta summary of this hnet"));
+  EXPECT_EQ(test::line_count(stale.err), 1);
   auto no_out = test::run_hnet({"neumeta", config_, "--seeds", "1-2"}, {}, dir_.string());
   EXPECT_EQ(no_out.status, 2);
   EXPECT_THAT(no_out.err, HasSubstr("--seeds needs --out DIR"));
