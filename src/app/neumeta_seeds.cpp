@@ -8,6 +8,7 @@
 #include "hnet/errors.h"
 #include "hnet/io/atomic_file.h"
 #include "hnet/io/file_safety.h"
+#include "neumeta_folder.h"
 #include "seed_statistics_json.h"
 
 namespace hnet {
@@ -40,12 +41,13 @@ json read_summary(const std::string& path) {
   HNET_CHECK_INPUT(
       complete, path,
       ": not a NeuMeta summary of this hnet (a field is missing, or its baselines were not "
-      "stopped on validation); remove the seed folder or give another --out");
+      "stopped on validation); remove its folder or give another --out");
   return s;
 }
 
-// The summary of seed k's run: read back when it finished, run otherwise.
-json seed_summary(
+}  // namespace
+
+json neumeta_run_in_folder(
     const io::Config& config, const std::string& dir, bool holds_run,
     const NeumetaRunOptions& options) {
   const std::string path = (std::filesystem::path(dir) / "summary.json").string();
@@ -56,8 +58,6 @@ json seed_summary(
   }
   return json::parse(run_neumeta_experiment(config, dir, options).to_json());
 }
-
-}  // namespace
 
 std::vector<SeedStatistic> run_neumeta_seeds(
     const io::Config& config, const std::vector<int64_t>& seeds, const std::string& dir,
@@ -76,7 +76,7 @@ std::vector<SeedStatistic> run_neumeta_seeds(
     if (options.log) {
       *options.log << "seed " << seeds[i] << " (" << i + 1 << "/" << seeds.size() << ")\n";
     }
-    auto summary = seed_summary(
+    auto summary = neumeta_run_in_folder(
         config_at_seed(config, seeds[i]), seed_folder(dir, seeds[i]), holds_run[i], options);
     summary["seed"] = seeds[i];
     runs.push_back(std::move(summary));
