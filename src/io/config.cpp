@@ -36,8 +36,9 @@ std::string peek_config_text(const std::string& yaml_path, const std::string& ke
     HNET_CHECK_INPUT(false, e.what_without_backtrace());
   }
   const YAML::Node root = detail::parse_document(text, {yaml_path, /*in_file=*/true}, 0);
-  const YAML::Node value = root.IsMap() ? root[key] : YAML::Node();
-  return value.IsScalar() ? value.Scalar() : "";
+  if (!root.IsMap()) return "";
+  const YAML::Node value = root[key];  // undefined (false) when absent
+  return value && value.IsScalar() ? value.Scalar() : "";
 }
 
 Config Config::resolve_text(
