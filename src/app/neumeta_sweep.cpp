@@ -45,7 +45,9 @@ NeumetaSweepResult run_neumeta_sweep(
         neumeta_run_in_folder(configs[i], sweep_point_folder(dir, i), holds_run[i], run);
     NeumetaSweepPoint p;
     p.overrides = overrides[i];
-    for (const auto& row : s.at("results")) p.generated_acc.push_back(row.at("generated_acc").get<double>());
+    for (const auto& row : s.at("results")) {
+      p.generated_acc.push_back(row.at("generated_acc").get<double>());
+    }
     for (double a : p.generated_acc) p.mean_generated_acc += a / p.generated_acc.size();
     p.max_gap = s.at("max_gap").get<double>();
     p.wall_seconds = s.at("wall_seconds").get<double>();
