@@ -37,8 +37,7 @@ NeumetaSummary evaluate_neumeta_run(const std::string& dir) {
   for (int64_t w : s.widths) {
     NeumetaWidthResult r;
     r.width = w;
-    r.trained =
-        std::find(s.train_widths.begin(), s.train_widths.end(), w) != s.train_widths.end();
+    r.trained = std::find(s.train_widths.begin(), s.train_widths.end(), w) != s.train_widths.end();
     r.generated_acc = implicit_accuracy(generator, w, test, batch);
     const auto sizes = generator->mlp_sizes(w);
     auto flat = torch::empty({Mlp(MlpOptions(sizes))->spec()->numel()});

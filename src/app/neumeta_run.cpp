@@ -33,9 +33,9 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 // Every file a run writes in its folder.
-const std::vector<std::string> kNeumetaRunFiles{
-    "summary.json",          "config.yaml",  "metrics.jsonl", "generator.safetensors",
-    "baselines.safetensors", "accuracy.png"};
+const std::vector<std::string> kNeumetaRunFiles{"summary.json",          "config.yaml",
+                                                "metrics.jsonl",         "generator.safetensors",
+                                                "baselines.safetensors", "accuracy.png"};
 
 std::string fixed(double v) {
   char buf[32];
@@ -193,7 +193,8 @@ std::vector<double> baseline_lrs(const io::Config& c) {
   const int64_t n = c.get_int("baseline.lr_grid");
   std::vector<double> lrs;
   for (int64_t k = 0; k < n; ++k) {
-    lrs.push_back(c.get_float("baseline.lr") * std::pow(3.0, static_cast<double>(k - (n - 1) / 2.0)));
+    lrs.push_back(
+        c.get_float("baseline.lr") * std::pow(3.0, static_cast<double>(k - (n - 1) / 2.0)));
   }
   return lrs;
 }

@@ -27,14 +27,14 @@ json read_summary(const std::string& path) {
   } catch (const json::exception& e) {
     HNET_CHECK_INPUT(false, path, ": not a NeuMeta summary (", e.what(), ")");
   }
-  bool complete = s.is_object() && s.contains("results") && s["results"].is_array() &&
-                  !s["results"].empty();
+  bool complete =
+      s.is_object() && s.contains("results") && s["results"].is_array() && !s["results"].empty();
   for (const char* key : {"max_gap", "max_val_gap", "wall_seconds"}) {
     complete = complete && s.contains(key) && s[key].is_number();
   }
   for (const auto& row : complete ? s["results"] : json::array()) {
-    for (const char* key : {"width", "gap", "generated_acc", "independent_acc",
-                            "independent_steps_run"}) {
+    for (const char* key :
+         {"width", "gap", "generated_acc", "independent_acc", "independent_steps_run"}) {
       complete = complete && row.is_object() && row.contains(key) && row[key].is_number();
     }
   }
@@ -53,7 +53,8 @@ json neumeta_run_in_folder(
   const std::string path = (std::filesystem::path(dir) / "summary.json").string();
   if (io::path_exists(path)) {
     HNET_CHECK_INPUT(
-        holds_run, dir, " holds a summary.json but no config.yaml; remove it or give another --out");
+        holds_run, dir,
+        " holds a summary.json but no config.yaml; remove it or give another --out");
     return read_summary(path);
   }
   return json::parse(run_neumeta_experiment(config, dir, options).to_json());
@@ -92,7 +93,8 @@ std::vector<SeedStatistic> run_neumeta_seeds(
   const size_t widths = runs[0].at("results").size();
   for (size_t k = 0; k < widths; ++k) {
     const std::string w = "_w" + std::to_string(runs[0]["results"][k].at("width").get<int64_t>());
-    metric("gap" + w, false, [k](const json& r) { return r["results"][k].at("gap").get<double>(); });
+    metric(
+        "gap" + w, false, [k](const json& r) { return r["results"][k].at("gap").get<double>(); });
     metric("generated_acc" + w, true, [k](const json& r) {
       return r["results"][k].at("generated_acc").get<double>();
     });
@@ -103,7 +105,8 @@ std::vector<SeedStatistic> run_neumeta_seeds(
   metric("wall_seconds", false, [](const json& r) { return r.at("wall_seconds").get<double>(); });
   io::write_file_atomic(
       (std::filesystem::path(dir) / "seeds.json").string(),
-      json{{"seeds", seeds}, {"statistics", statistics_json(stats)}, {"runs", runs}}.dump(2) + "\n");
+      json{{"seeds", seeds}, {"statistics", statistics_json(stats)}, {"runs", runs}}.dump(2) +
+          "\n");
   return stats;
 }
 

@@ -41,8 +41,7 @@ NeumetaSweepResult run_neumeta_sweep(
       *run.log << "point " << i << " (" << i + 1 << " of " << overrides.size()
                << "): " << joined_overrides(overrides[i]) << "\n";
     }
-    const auto s =
-        neumeta_run_in_folder(configs[i], sweep_point_folder(dir, i), holds_run[i], run);
+    const auto s = neumeta_run_in_folder(configs[i], sweep_point_folder(dir, i), holds_run[i], run);
     NeumetaSweepPoint p;
     p.overrides = overrides[i];
     for (const auto& row : s.at("results")) {

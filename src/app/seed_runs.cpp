@@ -112,7 +112,8 @@ std::string SeedRuns::to_json() const {
     run["seed"] = seeds[i];
     runs.push_back(run);
   }
-  return nlohmann::json{{"seeds", seeds}, {"statistics", statistics_json(statistics)}, {"runs", runs}}
+  return nlohmann::json{
+      {"seeds", seeds}, {"statistics", statistics_json(statistics)}, {"runs", runs}}
       .dump(2);
 }
 

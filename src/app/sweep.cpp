@@ -82,7 +82,8 @@ SweepResult run_sweep(
     overrides.push_back(kForcedSplit);
     auto point = config.with_overrides(overrides);
     HNET_CHECK_INPUT(
-        point.get_float("data.val_fraction") > 0, "sweep: point ", i, " (", joined_overrides(points[i]),
+        point.get_float("data.val_fraction") > 0, "sweep: point ", i, " (",
+        joined_overrides(points[i]),
         ") has 'data.val_fraction' 0: no validation data to choose on");
     runs.push_back(
         {point, sweep_point_folder(dir, i),

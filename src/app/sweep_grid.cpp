@@ -33,7 +33,8 @@ std::string joined_overrides(const std::vector<std::string>& parts) {
   return out;
 }
 
-void check_sweep_grid(const std::vector<SweepAxis>& axes, const std::string& dir, int64_t max_points) {
+void check_sweep_grid(
+    const std::vector<SweepAxis>& axes, const std::string& dir, int64_t max_points) {
   HNET_CHECK_INPUT(!axes.empty(), "sweep: no axis given (key=v1,v2,...)");
   HNET_CHECK_INPUT(!dir.empty(), "sweep: the output folder must not be empty");
   int64_t size = 1;
@@ -49,8 +50,8 @@ void check_sweep_grid(const std::vector<SweepAxis>& axes, const std::string& dir
     size = count_mul(size, static_cast<int64_t>(axis.values.size()));
   }
   HNET_CHECK_INPUT(
-      size <= max_points, "sweep: the grid has ", size, " points, more than the ",
-      max_points, " allowed (--max-points)");
+      size <= max_points, "sweep: the grid has ", size, " points, more than the ", max_points,
+      " allowed (--max-points)");
 }
 
 }  // namespace hnet

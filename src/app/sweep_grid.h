@@ -22,6 +22,7 @@ std::string joined_overrides(const std::vector<std::string>& parts);
 
 /// c10::ValueError for an empty grid or folder name, an axis over
 /// `eval.split` or `eval.scenario`, or a grid of more than max_points.
-void check_sweep_grid(const std::vector<SweepAxis>& axes, const std::string& dir, int64_t max_points);
+void check_sweep_grid(
+    const std::vector<SweepAxis>& axes, const std::string& dir, int64_t max_points);
 
 }  // namespace hnet

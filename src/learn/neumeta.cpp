@@ -55,8 +55,7 @@ namespace {
 
 // The training loop of train_mlp and train_mlp_early_stopped: after every
 // step, `after_step(step, loss, flat)` says whether to go on.
-using ContinueTraining =
-    std::function<bool(int64_t step, double loss, const torch::Tensor& flat)>;
+using ContinueTraining = std::function<bool(int64_t step, double loss, const torch::Tensor& flat)>;
 
 torch::Tensor mlp_training_loop(
     const std::vector<int64_t>& sizes, const data::Dataset& train,

@@ -149,20 +149,20 @@ TEST_F(ImplicitCli, SeedsAggregateAndContinue) {
 // what is trained).
 TEST_F(ImplicitCli, SweepChoosesOnValidationAndTestsTheChosenPoint) {
   const auto out = path("sweep");
-  auto r = test::run_hnet(
-      {"sweep", config_, "optimizer.steps=4,8", "--out", out}, {}, dir_.string());
+  auto r =
+      test::run_hnet({"sweep", config_, "optimizer.steps=4,8", "--out", out}, {}, dir_.string());
   ASSERT_EQ(r.status, 0) << r.err;
   const auto s = nlohmann::json::parse(test::slurp(out + "/sweep.json"));
   ASSERT_EQ(s["points"].size(), 2u);
   const auto& p = s["points"];
-  const size_t best = p[1]["val_mean_generated_acc"].get<double>() >
-                              p[0]["val_mean_generated_acc"].get<double>()
-                          ? 1
-                          : 0;
+  const size_t best =
+      p[1]["val_mean_generated_acc"].get<double>() > p[0]["val_mean_generated_acc"].get<double>()
+          ? 1
+          : 0;
   EXPECT_EQ(s["chosen"], best);
   for (int k = 0; k < 2; ++k) {
-    const auto point = nlohmann::json::parse(
-        test::slurp(out + "/point-" + std::to_string(k) + "/summary.json"));
+    const auto point =
+        nlohmann::json::parse(test::slurp(out + "/point-" + std::to_string(k) + "/summary.json"));
     EXPECT_EQ(point["split"], "val");
     for (const auto& row : point["results"]) {
       EXPECT_EQ(row["generated_acc"], row["generated_val_acc"]);  // both on validation
@@ -181,8 +181,8 @@ TEST_F(ImplicitCli, SweepChoosesOnValidationAndTestsTheChosenPoint) {
   EXPECT_EQ(s["test_max_gap"], ordinary["max_gap"]);
   // Again: the finished points are read back, not trained.
   const auto before = std::filesystem::last_write_time(out + "/point-0/generator.safetensors");
-  auto again = test::run_hnet(
-      {"sweep", config_, "optimizer.steps=4,8", "--out", out}, {}, dir_.string());
+  auto again =
+      test::run_hnet({"sweep", config_, "optimizer.steps=4,8", "--out", out}, {}, dir_.string());
   ASSERT_EQ(again.status, 0) << again.err;
   EXPECT_EQ(std::filesystem::last_write_time(out + "/point-0/generator.safetensors"), before);
   auto axis = test::run_hnet(
