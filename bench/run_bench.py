@@ -48,8 +48,10 @@ COUNTERPART = {
 # Debian ships OpenBLAS built for pthreads (the default alternative) and for
 # OpenMP (what hnet links, see CMakeLists.txt); a PyTorch user may run either,
 # so the reference runs on both and the faster one counts.
-OPENMP_BLAS_DIR = "/usr/lib/x86_64-linux-gnu/openblas-openmp"
-BLAS_VARIANTS = {"pthread": None, "openmp": OPENMP_BLAS_DIR}
+# Each build is put first on the library path explicitly (LibTorch loads
+# libblas.so.3, which loads libopenblas.so.0 from its own folder), and the
+# library the reference then loaded is checked against it.
+BLAS_VARIANTS = {b: f"/usr/lib/x86_64-linux-gnu/openblas-{b}" for b in ("pthread", "openmp")}
 
 UNIT_MS = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
 
@@ -85,19 +87,23 @@ def run_reference(python, pattern, threads, min_time, malloc, blas):
     env = dict(os.environ)
     if malloc == "tuned" and "GLIBC_TUNABLES" not in env:
         env["GLIBC_TUNABLES"] = TUNED_MALLOC
-    if BLAS_VARIANTS[blas]:
-        env["LD_LIBRARY_PATH"] = ":".join(filter(None, [BLAS_VARIANTS[blas], env.get("LD_LIBRARY_PATH")]))
+    env["LD_LIBRARY_PATH"] = ":".join(filter(None, [BLAS_VARIANTS[blas], env.get("LD_LIBRARY_PATH")]))
     out = subprocess.run(
         [python, os.path.join(HERE, "reference", "reference.py"), "--filter", pattern,
          "--threads", ",".join(map(str, threads)), f"--min-time={min_time}"],
         env=env, check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     ).stdout
     report = json.loads(out)
+    identity = report.get("openblas")
+    folders = {os.path.dirname(f) for f in (identity or {}).get("files", [])}
+    if folders != {BLAS_VARIANTS[blas]}:
+        sys.exit(f"run_bench: the reference asked for the {blas} OpenBLAS ({BLAS_VARIANTS[blas]}) "
+                 f"but loaded {sorted(folders) or 'none'}; is libopenblas0-{blas} installed?")
     rows = []
     for run in report["runs"]:
         for case, r in run["cases"].items():
             rows.append((f"{case}@{blas}", run["threads"], r["ms"], r.get("cpu_ms")))
-    return rows, report.get("openblas")
+    return rows, identity
 
 
 def fmt(x, spec):
@@ -127,7 +133,7 @@ def build_table(hnet, ref, hnet_cpu, ref_cpu, flops, threads):
         # PyTorch at its own best thread count (any variant, any BLAS).
         best = min(((ms_, t_, v) for (v, t_), ms_ in r.items() if v in candidates(case) and ms_),
                    default=(None, None, None))
-        # CPU-time ratio: same case on both sides (the learner has none).
+        # CPU-time ratio against the same fastest variant (the learner reports no CPU time).
         h_cpu, py_cpu = hc.get((case, t)), rc.get((other, t)) if other else None
         f = flops.get(case)
         gflops = f / (ms * 1e-3) / 1e9 if f else None

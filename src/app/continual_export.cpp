@@ -12,8 +12,11 @@ namespace hnet {
 std::vector<double> evaluate_checkpoint(const std::string& path) {
   int64_t done = 0;
   auto e = ContinualExperiment::from_checkpoint(path, &done);
+  const Scenario scenario = io::get_choice(e.config, "eval.scenario", scenarios());
   std::vector<double> acc;
-  for (int64_t t = 0; t < done; ++t) acc.push_back(e.learner->task_accuracy(t, e.tasks[t].test));
+  for (int64_t t = 0; t < done; ++t) {
+    acc.push_back(scenario_accuracy(*e.learner, scenario, t, done, e.tasks[t].test));
+  }
   return acc;
 }
 

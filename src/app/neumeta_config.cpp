@@ -1,6 +1,7 @@
 // The configuration schema of `hnet neumeta`: every key, its default and rules.
 
 #include "hnet/app/config_keys.h"
+#include "hnet/app/continual_experiment.h"
 #include "hnet/app/neumeta_run.h"
 
 namespace hnet {
@@ -117,6 +118,10 @@ io::ConfigSchema neumeta_config_schema() {
             .max(kMaxWidth)
             .help("neurons per layer in each step's fit"));
   add_reporting_keys(s);
+  s.add(ConfigKey::text("eval.split", "test")
+            .choices(io::choice_names(eval_splits()))
+            .help("what accuracies are measured on: test, or val (the held-out images; the test "
+                  "set is then not read)"));
   return s;
 }
 

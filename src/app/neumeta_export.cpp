@@ -16,20 +16,15 @@
 #include "hnet/targets/mlp.h"
 
 namespace hnet {
-namespace {
-
-constexpr const char* kGeneratorFormat = "hnet-implicit-generator";
-
-// The trained generator saved in `path`, in evaluation mode.
 ImplicitGenerator load_neumeta_generator(const std::string& path) {
   const auto file = io::load_safetensors(path);
   const auto format = file.metadata.find("format");
   const auto config = file.metadata.find("config");
   HNET_CHECK_INPUT(
-      format != file.metadata.end() && format->second == kGeneratorFormat &&
+      format != file.metadata.end() && format->second == kNeumetaGeneratorFormat &&
           config != file.metadata.end(),
       io::clipped(path), ": not the generator.safetensors of an hnet neumeta run (its metadata ",
-      "needs 'format' ", kGeneratorFormat, " and 'config')");
+      "needs 'format' ", kNeumetaGeneratorFormat, " and 'config')");
   // As for training checkpoints: the budget is what the file holds (a model
   // at most 4x its values), whatever limit its config states.
   int64_t held = 0;
@@ -45,8 +40,6 @@ ImplicitGenerator load_neumeta_generator(const std::string& path) {
   }
   return generator;
 }
-
-}  // namespace
 
 void export_neumeta_width(
     const std::string& generator_path, int64_t width, const std::string& out) {

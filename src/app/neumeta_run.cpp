@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "hnet/app/config_keys.h"
+#include "hnet/app/continual_experiment.h"
 #include "hnet/app/progress.h"
 #include "hnet/app/run_folder.h"
 #include "hnet/count.h"
@@ -32,8 +33,9 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 // Every file a run writes in its folder.
-const std::vector<std::string> kNeumetaRunFiles{
-    "summary.json", "config.yaml", "metrics.jsonl", "generator.safetensors", "accuracy.png"};
+const std::vector<std::string> kNeumetaRunFiles{"summary.json",          "config.yaml",
+                                                "metrics.jsonl",         "generator.safetensors",
+                                                "baselines.safetensors", "accuracy.png"};
 
 std::string fixed(double v) {
   char buf[32];
@@ -167,8 +169,11 @@ NeumetaData load_data(const io::Config& c) {
   // The validation images are the last ones, out of every training phase.
   d.val = slice(d.train, d.train.size() - val_size, val_size);
   d.train = first_n(d.train, d.train.size() - val_size);
-  d.test =
-      first_n(data::load_fashion_mnist(root, data::Split::kTest), c.get_int("data.test_limit"));
+  // With eval.split val every reported accuracy is measured on the
+  // validation images and the test set is not even read (hnet sweep).
+  d.test = io::get_choice(c, "eval.split", eval_splits()) == EvalSplit::kVal
+               ? d.val
+               : load_neumeta_test_set(c);
   return d;
 }
 
@@ -325,7 +330,20 @@ void log_width(const NeumetaWidthResult& r, bool with_val, std::ostream& log) {
 void save_generator(const fs::path& dir, ImplicitGenerator& generator, const io::Config& c) {
   io::save_safetensors(
       (dir / "generator.safetensors").string(), io::module_state(*generator, ""),
-      {{"format", "hnet-implicit-generator"}, {"config", c.to_yaml()}});
+      {{"format", kNeumetaGeneratorFormat}, {"config", c.to_yaml()}});
+}
+
+// The independent MLPs, "width_<W>" (flat weights of Mlp 784-W-W-10).
+void save_baselines(
+    const fs::path& dir, const std::vector<int64_t>& widths, const Baselines& b,
+    const io::Config& c) {
+  io::NamedTensors tensors;
+  for (size_t k = 0; k < widths.size(); ++k) {
+    tensors.emplace_back(neumeta_baseline_name(widths[k]), b.independent_runs[k].flat);
+  }
+  io::save_safetensors(
+      (dir / "baselines.safetensors").string(), tensors,
+      {{"format", kNeumetaBaselinesFormat}, {"config", c.to_yaml()}});
 }
 
 }  // namespace
@@ -355,6 +373,7 @@ std::string NeumetaSummary::to_json() const {
   }
   json out{
       {"method", "neumeta"},
+      {"split", split},
       {"widths", widths},
       {"train_widths", train_widths},
       {"results", results_json},
@@ -388,6 +407,15 @@ ImplicitGenerator neumeta_generator(const io::Config& c) {
                                .hidden(c.get_int_list("generator.hidden"))
                                .coordinate_noise(c.get_float("generator.noise"))
                                .rank(c.get_int("generator.rank")));
+}
+
+data::Dataset load_neumeta_test_set(const io::Config& c) {
+  return first_n(
+      data::load_fashion_mnist(data_root(c), data::Split::kTest), c.get_int("data.test_limit"));
+}
+
+std::string neumeta_baseline_name(int64_t width) {
+  return "width_" + std::to_string(width);
 }
 
 NeumetaSummary run_neumeta_experiment(
@@ -427,6 +455,8 @@ NeumetaSummary run_neumeta_experiment(
     log_width(s.results.back(), s.val_size > 0, log);
   }
   save_generator(dir, generator, c);
+  save_baselines(dir, s.widths, baselines, c);
+  s.split = c.get_string("eval.split");
 
   s.generator_params = io::parameter_count(*generator);
   s.reference_params = baselines.reference_params;

@@ -8,6 +8,7 @@
 #include "hnet/errors.h"
 #include "hnet/io/atomic_file.h"
 #include "hnet/io/file_safety.h"
+#include "neumeta_folder.h"
 #include "seed_statistics_json.h"
 
 namespace hnet {
@@ -15,22 +16,49 @@ namespace {
 
 using json = nlohmann::json;
 
-// The summary of seed k's run: read back when it finished, run otherwise.
-json seed_summary(
-    const io::Config& config, const std::string& dir, const NeumetaRunOptions& options) {
-  const std::string path = (std::filesystem::path(dir) / "summary.json").string();
-  if (io::path_exists(path)) {
-    std::ifstream in(path);
-    try {
-      return json::parse(in);
-    } catch (const json::exception& e) {
-      HNET_CHECK_INPUT(false, path, ": not a NeuMeta summary (", e.what(), ")");
+// A finished seed's summary.json, checked to hold what the aggregate reads
+// in the form this hnet writes: early-stopped baselines (a run of an older
+// hnet, with fixed-step baselines, is refused rather than mixed in).
+json read_summary(const std::string& path) {
+  json s;
+  std::ifstream in(path);
+  try {
+    s = json::parse(in);
+  } catch (const json::exception& e) {
+    HNET_CHECK_INPUT(false, path, ": not a NeuMeta summary (", e.what(), ")");
+  }
+  bool complete =
+      s.is_object() && s.contains("results") && s["results"].is_array() && !s["results"].empty();
+  for (const char* key : {"max_gap", "max_val_gap", "wall_seconds"}) {
+    complete = complete && s.contains(key) && s[key].is_number();
+  }
+  for (const auto& row : complete ? s["results"] : json::array()) {
+    for (const char* key :
+         {"width", "gap", "generated_acc", "independent_acc", "independent_steps_run"}) {
+      complete = complete && row.is_object() && row.contains(key) && row[key].is_number();
     }
   }
-  return json::parse(run_neumeta_experiment(config, dir, options).to_json());
+  HNET_CHECK_INPUT(
+      complete, path,
+      ": not a NeuMeta summary of this hnet (a field is missing, or its baselines were not "
+      "stopped on validation); remove its folder or give another --out");
+  return s;
 }
 
 }  // namespace
+
+json neumeta_run_in_folder(
+    const io::Config& config, const std::string& dir, bool holds_run,
+    const NeumetaRunOptions& options) {
+  const std::string path = (std::filesystem::path(dir) / "summary.json").string();
+  if (io::path_exists(path)) {
+    HNET_CHECK_INPUT(
+        holds_run, dir,
+        " holds a summary.json but no config.yaml; remove it or give another --out");
+    return read_summary(path);
+  }
+  return json::parse(run_neumeta_experiment(config, dir, options).to_json());
+}
 
 std::vector<SeedStatistic> run_neumeta_seeds(
     const io::Config& config, const std::vector<int64_t>& seeds, const std::string& dir,
@@ -39,17 +67,18 @@ std::vector<SeedStatistic> run_neumeta_seeds(
   HNET_CHECK_INPUT(!dir.empty(), "the output folder of a multi-seed run must not be empty");
   check_run_keeps_inputs(dir, {"seeds.json"}, options.inputs);
   // Every folder is checked before the first seed trains.
+  std::vector<bool> holds_run;
   for (int64_t seed : seeds) {
-    folder_holds_config(
-        seed_folder(dir, seed), config_at_seed(config, seed), neumeta_config_schema());
+    holds_run.push_back(folder_holds_config(
+        seed_folder(dir, seed), config_at_seed(config, seed), neumeta_config_schema()));
   }
   json runs = json::array();
   for (size_t i = 0; i < seeds.size(); ++i) {
     if (options.log) {
       *options.log << "seed " << seeds[i] << " (" << i + 1 << "/" << seeds.size() << ")\n";
     }
-    auto summary =
-        seed_summary(config_at_seed(config, seeds[i]), seed_folder(dir, seeds[i]), options);
+    auto summary = neumeta_run_in_folder(
+        config_at_seed(config, seeds[i]), seed_folder(dir, seeds[i]), holds_run[i], options);
     summary["seed"] = seeds[i];
     runs.push_back(std::move(summary));
   }

@@ -14,6 +14,7 @@
 #include "hnet/errors.h"
 #include "hnet/io/atomic_file.h"
 #include "hnet/io/plot.h"
+#include "sweep_grid.h"
 
 namespace hnet {
 namespace {
@@ -46,32 +47,6 @@ std::vector<std::string> split_values(const std::string& text, const std::string
   return values;
 }
 
-std::string point_folder(const std::string& dir, size_t index) {
-  return (std::filesystem::path(dir) / ("point-" + std::to_string(index))).string();
-}
-
-// The overrides of every grid point, the last axis varying fastest.
-std::vector<std::vector<std::string>> grid(const std::vector<SweepAxis>& axes) {
-  std::vector<std::vector<std::string>> points{{}};
-  for (const auto& axis : axes) {
-    std::vector<std::vector<std::string>> next;
-    for (const auto& point : points) {
-      for (const auto& value : axis.values) {
-        next.push_back(point);
-        next.back().push_back(axis.key + "=" + value);
-      }
-    }
-    points = std::move(next);
-  }
-  return points;
-}
-
-std::string joined(const std::vector<std::string>& parts) {
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : " ") + p;
-  return out;
-}
-
 }  // namespace
 
 std::vector<SweepAxis> parse_sweep_axes(const std::vector<std::string>& args) {
@@ -94,37 +69,26 @@ std::vector<SweepAxis> parse_sweep_axes(const std::vector<std::string>& args) {
 SweepResult run_sweep(
     const io::Config& config, const std::vector<SweepAxis>& axes, const std::string& dir,
     const SweepOptions& options) {
-  HNET_CHECK_INPUT(!axes.empty(), "sweep: no axis given (key=v1,v2,...)");
-  HNET_CHECK_INPUT(!dir.empty(), "sweep: the output folder must not be empty");
-  int64_t size = 1;
-  for (const auto& axis : axes) {
-    HNET_CHECK_INPUT(
-        axis.key != "eval.split",
-        "sweep: 'eval.split' cannot be an axis (every point is "
-        "measured on validation data)");
-    size = count_mul(size, static_cast<int64_t>(axis.values.size()));
-  }
-  HNET_CHECK_INPUT(
-      size <= options.max_points, "sweep: the grid has ", size, " points, more than the ",
-      options.max_points, " allowed (--max-points)");
+  check_sweep_grid(axes, dir, options.max_points);
   check_run_keeps_inputs(dir, {"sweep.json", "sweep.png"}, options.run.inputs);
   // Every point is resolved (and, in run_in_folders, its folder checked)
   // before any trains.
   SweepResult result;
   result.axes = axes;
-  const auto points = grid(axes);
+  const auto points = sweep_points(axes);
   std::vector<FolderRun> runs;
   for (size_t i = 0; i < points.size(); ++i) {
     auto overrides = points[i];
     overrides.push_back(kForcedSplit);
     auto point = config.with_overrides(overrides);
     HNET_CHECK_INPUT(
-        point.get_float("data.val_fraction") > 0, "sweep: point ", i, " (", joined(points[i]),
+        point.get_float("data.val_fraction") > 0, "sweep: point ", i, " (",
+        joined_overrides(points[i]),
         ") has 'data.val_fraction' 0: no validation data to choose on");
     runs.push_back(
-        {point, point_folder(dir, i),
+        {point, sweep_point_folder(dir, i),
          "point " + std::to_string(i) + " (" + std::to_string(i + 1) + " of " +
-             std::to_string(points.size()) + "): " + joined(points[i])});
+             std::to_string(points.size()) + "): " + joined_overrides(points[i])});
   }
   const auto summaries = run_in_folders(runs, options.run);
   for (size_t i = 0; i < points.size(); ++i) result.points.push_back({points[i], summaries[i]});
@@ -135,7 +99,7 @@ SweepResult run_sweep(
   }
   // The one look at the test set: the chosen point's final networks.
   result.test_acc =
-      evaluate_checkpoint(point_folder(dir, result.chosen) + "/checkpoint.safetensors");
+      evaluate_checkpoint(sweep_point_folder(dir, result.chosen) + "/checkpoint.safetensors");
   result.test_mean_acc = std::accumulate(result.test_acc.begin(), result.test_acc.end(), 0.0) /
                          static_cast<double>(result.test_acc.size());
   io::write_file_atomic(
@@ -188,7 +152,7 @@ void SweepResult::print_table(std::ostream& out) const {
     std::snprintf(
         line, sizeof line, "%s point %-3zu val %.4f  forgetting %.4f  %7.1f s  ",
         i == chosen ? "*" : " ", i, v.mean_acc_final, v.forgetting, v.wall_seconds);
-    out << line << joined(points[i].overrides) << "\n";
+    out << line << joined_overrides(points[i].overrides) << "\n";
   }
   std::snprintf(
       line, sizeof line, "chosen on validation: point %zu; its test mean final accuracy %.4f\n",

@@ -28,6 +28,19 @@ Config Config::resolve(
   return resolve_text(schema, text, yaml_path, overrides);
 }
 
+std::string peek_config_text(const std::string& yaml_path, const std::string& key) {
+  std::string text;
+  try {
+    text = read_file(yaml_path, detail::kMaxBytes);
+  } catch (const c10::Error& e) {
+    HNET_CHECK_INPUT(false, e.what_without_backtrace());
+  }
+  const YAML::Node root = detail::parse_document(text, {yaml_path, /*in_file=*/true}, 0);
+  if (!root.IsMap()) return "";
+  const YAML::Node value = root[key];  // undefined (false) when absent
+  return value && value.IsScalar() ? value.Scalar() : "";
+}
+
 Config Config::resolve_text(
     const ConfigSchema& schema, const std::string& yaml_text, const std::string& source,
     const std::vector<std::string>& overrides) {

@@ -143,6 +143,9 @@ TEST(Experiment, ReportsTheThreeScenariosAndMeasuresTheMatrixInTheChosenOne) {
   // Without the task id, some examples go to another task's network.
   EXPECT_LT(s.cls.mean, s.task.mean);
   EXPECT_GT(s.task_inference.mean, 1.0 / 3);  // better than guessing among 3 tasks
+  // hnet eval measures in the checkpoint's scenario.
+  EXPECT_EQ(evaluate_checkpoint(dir + "/class/checkpoint.safetensors"), inferred->acc_final);
+  EXPECT_EQ(evaluate_checkpoint(dir + "/task/checkpoint.safetensors"), given->acc_final);
   const auto file = read_json(dir + "/class/summary.json");
   EXPECT_EQ(file["scenario"], "class");
   EXPECT_EQ(file["scenarios"]["class"]["mean"].get<double>(), inferred->scenarios.cls.mean);

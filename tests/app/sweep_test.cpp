@@ -49,6 +49,7 @@ TEST(Sweep, BadGridsAreRefusedBeforeAnythingIsWritten) {
   refused({"optimzer.lr=0.1,0.2"}, "unknown key 'optimzer.lr'");
   refused({"optimizer.lr=0.1,-1"}, "'optimizer.lr' must be > 0, got -1");
   refused({"eval.split=test,val"}, "'eval.split' cannot be an axis");
+  refused({"eval.scenario=task,class"}, "'eval.scenario' cannot be an axis");
   refused({"data.val_fraction=0.1,0"}, "point 1 (data.val_fraction=0) has 'data.val_fraction' 0");
   SweepOptions small;
   small.max_points = 3;

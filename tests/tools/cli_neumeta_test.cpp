@@ -19,7 +19,8 @@ class ImplicitCli : public test::ScratchDirTest {
     ScratchDirTest::SetUp();
     if (!test::have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
     config_ = path("tiny.yaml");
-    std::ofstream(config_) << "threads: 1\n"
+    std::ofstream(config_) << "method: neumeta\n"
+                              "threads: 1\n"
                               "data: {train_limit: 1000, test_limit: 200, val_size: 100}\n"
                               "widths: {train: [4, 8], eval: [4, 6, 8]}\n"
                               "mlp: {steps: 20}\n"
@@ -127,9 +128,67 @@ TEST_F(ImplicitCli, SeedsAggregateAndContinue) {
       {"neumeta", config_, "optimizer.steps=7", "--seeds", "1-2", "--out", out}, {}, dir_.string());
   EXPECT_EQ(other.status, 2);
   EXPECT_THAT(other.err, HasSubstr("holds a run of another configuration (optimizer.steps:"));
+  // A finished seed whose summary lacks what this hnet writes (an older run,
+  // fixed-step baselines) is refused, not mixed into the aggregate.
+  auto old = nlohmann::json::parse(test::slurp(out + "/seed-2/summary.json"));
+  for (auto& row : old["results"]) row.erase("independent_steps_run");
+  std::ofstream(out + "/seed-2/summary.json") << old.dump();
+  auto stale =
+      test::run_hnet({"neumeta", config_, "--seeds", "1-2", "--out", out}, {}, dir_.string());
+  EXPECT_EQ(stale.status, 2);
+  EXPECT_THAT(stale.err, HasSubstr("seed-2/summary.json: not a NeuMeta summary of this hnet"));
+  EXPECT_EQ(test::line_count(stale.err), 1);
   auto no_out = test::run_hnet({"neumeta", config_, "--seeds", "1-2"}, {}, dir_.string());
   EXPECT_EQ(no_out.status, 2);
   EXPECT_THAT(no_out.err, HasSubstr("--seeds needs --out DIR"));
+}
+
+// hnet sweep on a NeuMeta config: points measured on validation only, the
+// chosen one tested once; its test numbers are those of an ordinary run of
+// the chosen setting (the validation split changes what is measured, not
+// what is trained).
+TEST_F(ImplicitCli, SweepChoosesOnValidationAndTestsTheChosenPoint) {
+  const auto out = path("sweep");
+  auto r =
+      test::run_hnet({"sweep", config_, "optimizer.steps=4,8", "--out", out}, {}, dir_.string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto s = nlohmann::json::parse(test::slurp(out + "/sweep.json"));
+  ASSERT_EQ(s["points"].size(), 2u);
+  const auto& p = s["points"];
+  const size_t best =
+      p[1]["val_mean_generated_acc"].get<double>() > p[0]["val_mean_generated_acc"].get<double>()
+          ? 1
+          : 0;
+  EXPECT_EQ(s["chosen"], best);
+  for (int k = 0; k < 2; ++k) {
+    const auto point =
+        nlohmann::json::parse(test::slurp(out + "/point-" + std::to_string(k) + "/summary.json"));
+    EXPECT_EQ(point["split"], "val");
+    for (const auto& row : point["results"]) {
+      EXPECT_EQ(row["generated_acc"], row["generated_val_acc"]);  // both on validation
+    }
+  }
+  const std::string steps = best == 1 ? "8" : "4";
+  auto plain = test::run_hnet(
+      {"neumeta", config_, "optimizer.steps=" + steps, "--out", path("plain")}, {}, dir_.string());
+  ASSERT_EQ(plain.status, 0) << plain.err;
+  const auto ordinary = nlohmann::json::parse(test::slurp(path("plain") + "/summary.json"));
+  ASSERT_EQ(s["test"].size(), ordinary["results"].size());
+  for (size_t k = 0; k < s["test"].size(); ++k) {
+    EXPECT_EQ(s["test"][k]["generated_acc"], ordinary["results"][k]["generated_acc"]);
+    EXPECT_EQ(s["test"][k]["independent_acc"], ordinary["results"][k]["independent_acc"]);
+  }
+  EXPECT_EQ(s["test_max_gap"], ordinary["max_gap"]);
+  // Again: the finished points are read back, not trained.
+  const auto before = std::filesystem::last_write_time(out + "/point-0/generator.safetensors");
+  auto again =
+      test::run_hnet({"sweep", config_, "optimizer.steps=4,8", "--out", out}, {}, dir_.string());
+  ASSERT_EQ(again.status, 0) << again.err;
+  EXPECT_EQ(std::filesystem::last_write_time(out + "/point-0/generator.safetensors"), before);
+  auto axis = test::run_hnet(
+      {"sweep", config_, "eval.split=test,val", "--out", path("bad")}, {}, dir_.string());
+  EXPECT_EQ(axis.status, 2);
+  EXPECT_THAT(axis.err, HasSubstr("'eval.split' cannot be an axis"));
 }
 
 TEST_F(ImplicitCli, BadConfigExitsWithTwo) {

@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "hnet/app/continual_experiment.h"
+#include "hnet/app/neumeta_run.h"
 #include "hnet/app/progress.h"
 #include "hnet/errors.h"
 
@@ -22,7 +23,7 @@ void add_sweep_command(CLI::App& app) {
     int64_t max_points = kDefaultMaxSweepPoints;
   };
   auto args = std::make_shared<Args>();
-  cmd->add_option("config", args->config, "YAML config of hnet train")->required();
+  cmd->add_option("config", args->config, "YAML config of hnet train or hnet neumeta")->required();
   cmd->add_option("axes", args->axes, "key=v1,v2,... (one or more), e.g. optimizer.lr=1e-4,1e-3")
       ->required();
   cmd->add_option(
@@ -32,7 +33,10 @@ void add_sweep_command(CLI::App& app) {
   cmd->callback([args] {
     HNET_CHECK_INPUT(args->max_points >= 1, "--max-points must be >= 1, got ", args->max_points);
     const auto axes = parse_sweep_axes(args->axes);
-    const auto config = io::Config::resolve(continual_config_schema(), args->config, {});
+    // `method: neumeta` marks an hnet neumeta config; any other, hnet train's.
+    const bool neumeta = io::peek_config_text(args->config, "method") == "neumeta";
+    const auto config = io::Config::resolve(
+        neumeta ? neumeta_config_schema() : continual_config_schema(), args->config, {});
     const std::string& out = args->out;
     std::cout << "sweep folder: " << out << "\n";
     SweepOptions options;
@@ -40,7 +44,11 @@ void add_sweep_command(CLI::App& app) {
     options.run.log = &std::cout;
     options.run.terminal = Progress::stdout_is_terminal();
     options.run.inputs = {args->config};
-    run_sweep(config, axes, out, options).print_table(std::cout);
+    if (neumeta) {
+      run_neumeta_sweep(config, axes, out, options).print_table(std::cout);
+    } else {
+      run_sweep(config, axes, out, options).print_table(std::cout);
+    }
     std::cout << "points and the chosen one: " << out << "/sweep.json\n";
   });
 }

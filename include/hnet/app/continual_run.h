@@ -128,7 +128,9 @@ struct FolderRun {
 std::vector<ContinualSummary> run_in_folders(
     const std::vector<FolderRun>& runs, const ContinualRunOptions& options);
 
-/// Test accuracy of every learned task of a checkpoint, in task order.
+/// Test accuracy of every learned task of a checkpoint, in task order, in
+/// the scenario of its configuration (`eval.scenario`; without the task id
+/// the task is inferred among the learned ones).
 std::vector<double> evaluate_checkpoint(const std::string& path);
 
 /// Writes task `task` (1-based)'s network as a plain export (plain_export.h):

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "hnet/generators/implicit_generator.h"
+#include "hnet/data/fashion_mnist.h"
 #include "hnet/io/config.h"
 #include "hnet/io/config_choice.h"
 
@@ -55,6 +56,9 @@ struct NeumetaWidthResult {
 
 /// What a finished NeuMeta run reports (summary.json holds the same fields).
 struct NeumetaSummary {
+  /// What generated_acc, independent_acc and the gaps were measured on:
+  /// "test", or "val" with `eval.split: val` (then the test set is not read).
+  std::string split = "test";
   std::vector<int64_t> widths;
   std::vector<int64_t> train_widths;
   std::vector<NeumetaWidthResult> results;
@@ -87,6 +91,28 @@ struct NeumetaRunOptions {
 /// `widths.train`. c10::ValueError naming the key when the widths are bad
 /// or the generator exceeds `limits.max_parameters`.
 ImplicitGenerator neumeta_generator(const io::Config& config);
+
+/// The metadata format of a run's generator.safetensors and
+/// baselines.safetensors.
+inline constexpr const char* kNeumetaGeneratorFormat = "hnet-implicit-generator";
+inline constexpr const char* kNeumetaBaselinesFormat = "hnet-neumeta-baselines";
+
+/// The trained generator of generator.safetensors at `path`, its state
+/// loaded. c10::ValueError naming the file when it is not one.
+ImplicitGenerator load_neumeta_generator(const std::string& path);
+
+/// The name of width W's independent MLP in baselines.safetensors.
+std::string neumeta_baseline_name(int64_t width);
+
+/// The test images a run of `config` reports on (data.root, data.test_limit).
+data::Dataset load_neumeta_test_set(const io::Config& config);
+
+/// The test accuracies of a finished run in `dir` (one made with
+/// `eval.split: val`, whose summary never read the test set): for every
+/// evaluated width the generated and the independent MLP on the test set,
+/// their gap, and max_gap. What `hnet sweep` reports for its chosen point.
+/// c10::ValueError naming the file when the folder holds no finished run.
+NeumetaSummary evaluate_neumeta_run(const std::string& dir);
 
 /// Writes the width-`width` MLP (784-w-w-10, ReLU) that the generator of a
 /// finished run yields as a plain export to `out` (plain_export.h; metadata

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "hnet/app/continual_run.h"
+#include "hnet/app/neumeta_run.h"
 #include "hnet/io/config.h"
 
 namespace hnet {
@@ -81,5 +82,39 @@ struct SweepResult {
 SweepResult run_sweep(
     const io::Config& config, const std::vector<SweepAxis>& axes, const std::string& dir,
     const SweepOptions& options = {});
+
+/// One grid point of a NeuMeta sweep, measured on validation data.
+struct NeumetaSweepPoint {
+  std::vector<std::string> overrides;
+  std::vector<double> generated_acc;  ///< per evaluated width
+  double mean_generated_acc = 0;      ///< what the points are ranked by
+  double max_gap = 0;                 ///< independent - generated, largest over widths
+  double wall_seconds = 0;
+};
+
+struct NeumetaSweepResult {
+  std::vector<SweepAxis> axes;
+  std::vector<NeumetaSweepPoint> points;
+  size_t chosen = 0;  ///< the highest mean generated validation accuracy (first on ties)
+  /// The chosen point's generated and independent MLPs on the test set
+  /// (evaluate_neumeta_run).
+  NeumetaSummary test;
+
+  std::string to_json() const;
+  void print_table(std::ostream& out) const;
+};
+
+/// The sweep of a NeuMeta config (`hnet sweep` on an `hnet neumeta` config):
+/// every point is an ordinary NeuMeta run in DIR/point-<i> with
+/// `eval.split: val`, so it measures every width on the held-out training
+/// images and never reads the test set; points are ranked by their mean
+/// generated validation accuracy over the evaluated widths, and only the
+/// chosen point's generated and independent MLPs are then tested. Writes
+/// DIR/sweep.json (and DIR/sweep.png); the same call again reads finished
+/// points back (a NeuMeta run has no checkpoint: a killed point starts
+/// again). Bad input as run_sweep.
+NeumetaSweepResult run_neumeta_sweep(
+    const io::Config& config, const std::vector<SweepAxis>& axes, const std::string& dir,
+    const SweepOptions& options);
 
 }  // namespace hnet

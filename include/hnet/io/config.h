@@ -259,4 +259,9 @@ class Config {
   std::shared_ptr<const Impl> impl_;
 };
 
+/// The text of the top-level key `key` of the YAML file `yaml_path` ("" when
+/// absent or not a scalar), read with Config::resolve's limits and errors:
+/// for commands that choose a schema by a key (`hnet sweep`: `method`).
+std::string peek_config_text(const std::string& yaml_path, const std::string& key);
+
 }  // namespace hnet::io
