@@ -42,6 +42,7 @@ int run(int argc, char** argv, std::shared_ptr<StepHooks> hooks) {
     add_inspect_command(app);
     add_neumeta_command(app);
     add_sweep_command(app);
+    add_ghn_command(app);
     try {
       app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {

@@ -32,6 +32,9 @@ void add_sweep_command(CLI::App& app);
 /// `hnet neumeta export GENERATOR --width W --out FILE`.
 void add_neumeta_command(CLI::App& app);
 
+/// Registers `hnet ghn train | eval | predict | finetune` (ghn_run.h).
+void add_ghn_command(CLI::App& app);
+
 /// The seeds of a --seeds value (parse_seed_list), checked against the
 /// other arguments: --out is required (running the command again continues
 /// there) and no seed= override may compete with it.
