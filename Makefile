@@ -13,7 +13,7 @@ FUZZ_SECONDS ?= 60
 # tests read hnet's exports back with PyTorch alone, on Debian's own python3
 # (tests/tools/rebuild_export.py).
 PACKAGES := cmake g++ make ccache pkg-config \
-  libtorch-dev libopenblas0-pthread libopenblas0-openmp libdnnl-dev \
+  libtorch-dev libgloo-dev libopenblas0-pthread libopenblas0-openmp libdnnl-dev \
   libcli11-dev nlohmann-json3-dev libyaml-cpp-dev zlib1g-dev \
   libgtest-dev libgmock-dev libbenchmark-dev python3-torch \
   gnuplot-nox dataset-fashion-mnist

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "ghn_folder.h"
@@ -97,9 +98,10 @@ Progressed load_checkpoint(
 void train(
     const io::Config& c, const fs::path& dir, Ghn& ghn, const ArchitectureSets& sets,
     const GhnData& d, bool resume, const GhnRunOptions& options, Progressed& p,
-    std::chrono::steady_clock::time_point start) {
+    std::chrono::steady_clock::time_point start, const distributed::Communicator& comm) {
+  const bool writer = comm.rank() == 0;
   std::ostringstream discard;
-  std::ostream& log = options.log ? *options.log : discard;
+  std::ostream& log = options.log && writer ? *options.log : discard;
   GhnTrainer trainer(
       *ghn, architecture_space(c), sets.keys(), d.train,
       GhnTrainingOptions()
@@ -108,15 +110,17 @@ void train(
           .lr(c.get_float("optimizer.lr"))
           .weight_decay(c.get_float("optimizer.weight_decay"))
           .grad_clip(c.get_float("optimizer.grad_clip"))
-          .seed(static_cast<uint64_t>(c.get_int("seed"))));
+          .seed(static_cast<uint64_t>(c.get_int("seed"))),
+      &comm);
   const std::string metrics_path = (dir / "metrics.jsonl").string();
   if (resume) {
     p = load_checkpoint(dir, ghn, trainer.optimizer(), c);
-    cut_file(metrics_path, p.metrics_bytes);
+    if (writer) cut_file(metrics_path, p.metrics_bytes);
     log << "resuming at step " << p.step + 1 << "\n";
   }
   const double wall_before = p.wall_seconds;
-  MetricsLog metrics(metrics_path, resume);
+  std::optional<MetricsLog> metrics;
+  if (writer) metrics.emplace(metrics_path, resume);
   const int64_t steps = c.get_int("optimizer.steps");
   const int64_t every = c.get_int("checkpoint.every");
   const int64_t log_every = c.get_int("log.every");
@@ -129,10 +133,11 @@ void train(
         std::isfinite(loss), "ghn training diverged: the loss at step ", k, " is ", loss,
         "; lower optimizer.lr");
     progress.update(k, loss);
-    if (k % log_every == 0) metrics.write_line(json{{"step", k}, {"loss", loss}}.dump());
+    if (!writer) continue;
+    if (k % log_every == 0) metrics->write_line(json{{"step", k}, {"loss", loss}}.dump());
     if (k % every == 0 || k == steps) {
       p.step = k;
-      p.metrics_bytes = metrics.size();
+      p.metrics_bytes = metrics->size();
       p.wall_seconds =
           wall_before +
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -161,6 +166,13 @@ GhnSummary measure(
   return s;
 }
 
+// The held-out sets of `c` (the same on every rank: fixed by sets.seed).
+ArchitectureSets ghn_architecture_sets(const io::Config& c) {
+  return make_architecture_sets(
+      architecture_space(c), static_cast<uint64_t>(c.get_int("sets.seed")),
+      static_cast<size_t>(c.get_int("sets.test")), static_cast<size_t>(c.get_int("sets.ood")));
+}
+
 GhnSummary train_and_measure(
     const io::Config& c, const fs::path& dir, ArchitectureSets sets, bool resume,
     const GhnRunOptions& options) {
@@ -168,12 +180,18 @@ GhnSummary train_and_measure(
   std::ostringstream discard;
   std::ostream& log = options.log ? *options.log : discard;
   set_thread_count(c.get_int("threads"));
+  const distributed::Communicator comm(options.dist);
   const auto d = load_ghn_data(c);
   torch::manual_seed(static_cast<uint64_t>(c.get_int("seed")));
   Ghn ghn(ghn_options(c));
   check_parameter_budget(c, io::parameter_count(*ghn), "graph hypernetwork");
   Progressed p;
-  train(c, dir, ghn, sets, d, resume, options, p, start);
+  train(c, dir, ghn, sets, d, resume, options, p, start, comm);
+  if (comm.rank() > 0) {
+    GhnSummary s;  // rank 0 measures and writes
+    s.steps = c.get_int("optimizer.steps");
+    return s;
+  }
   io::save_safetensors(
       (dir / "ghn.safetensors").string(), io::module_state(*ghn, ""),
       {{"format", kGhnFormat}, {"config", c.to_yaml()}});
@@ -182,6 +200,14 @@ GhnSummary train_and_measure(
 }
 
 }  // namespace
+
+void check_ghn_ranks(const io::Config& c, const distributed::Rendezvous& dist) {
+  distributed::check_rendezvous(dist);
+  HNET_CHECK_INPUT(
+      c.get_int("optimizer.meta_batch") % dist.world_size == 0,
+      "config key 'optimizer.meta_batch' ", c.get_int("optimizer.meta_batch"),
+      " does not split evenly over ", dist.world_size, " ranks");
+}
 
 std::string GhnSummary::to_json() const {
   json j{{"method", "ghn"}};
@@ -200,12 +226,14 @@ std::string GhnSummary::to_json() const {
 GhnSummary run_ghn_training(
     const io::Config& c, const std::string& out_dir, const GhnRunOptions& options) {
   const fs::path dir = out_dir;
+  check_ghn_ranks(c, options.dist);
+  if (options.dist.rank > 0) {  // rank 0 owns the folder
+    return train_and_measure(c, dir, ghn_architecture_sets(c), false, options);
+  }
   check_new_run_folder(out_dir, "checkpoint.safetensors");
   check_run_keeps_inputs(out_dir, kGhnRunFiles, options.inputs);
   io::check_run_file((dir / "metrics.jsonl").string());
-  auto sets = make_architecture_sets(
-      architecture_space(c), static_cast<uint64_t>(c.get_int("sets.seed")),
-      static_cast<size_t>(c.get_int("sets.test")), static_cast<size_t>(c.get_int("sets.ood")));
+  auto sets = ghn_architecture_sets(c);
   create_run_folder(out_dir);
   io::remove_stale_temporaries(out_dir, kGhnRunFiles);
   io::write_file_atomic((dir / "config.yaml").string(), c.to_yaml());
@@ -220,7 +248,8 @@ GhnSummary resume_ghn_training(const std::string& out_dir, const GhnRunOptions& 
       fs::exists(dir / "checkpoint.safetensors"), out_dir,
       ": no checkpoint.safetensors to resume from (a run writes its first one after ",
       c.get_int("checkpoint.every"), " steps; start it again)");
-  io::remove_stale_temporaries(out_dir, kGhnRunFiles);
+  check_ghn_ranks(c, options.dist);
+  if (options.dist.rank == 0) io::remove_stale_temporaries(out_dir, kGhnRunFiles);
   auto sets = load_architecture_sets((dir / "architectures.json").string());
   return train_and_measure(c, dir, std::move(sets), true, options);
 }

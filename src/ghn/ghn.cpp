@@ -216,10 +216,17 @@ void GhnImpl::reset() {
   op_embedding_ =
       register_module("op_embedding", nn::Embedding(static_cast<int64_t>(graph_ops().size()), h));
   shape_encoder_ = register_module("shape_encoder", nn::Linear(4, h));
-  message_ = register_module("message", two_layer(h, message_mid, h, true));
-  virtual_message_ = register_module("virtual_message", two_layer(h, message_mid, h, true));
-  no_edges_ = register_module("no_edges", two_layer(h, h, h, true));
-  update_ = register_module("update", nn::GRUCell(h, h));
+  // Only the modules a forward pass uses: an unused parameter would still
+  // count in the size and be moved by Adam's weight decay.
+  if (o.use_edges()) {
+    message_ = register_module("message", two_layer(h, message_mid, h, true));
+    if (o.virtual_edges() > 1) {
+      virtual_message_ = register_module("virtual_message", two_layer(h, message_mid, h, true));
+    }
+    update_ = register_module("update", nn::GRUCell(h, h));
+  } else {
+    no_edges_ = register_module("no_edges", two_layer(h, h, h, true));
+  }
   norm_ = register_module("norm", nn::LayerNorm(nn::LayerNormOptions({h})));
   const int64_t b = o.block();
   if (o.decoder() == "tiled") {

@@ -46,12 +46,13 @@ uint64_t step_seed(uint64_t seed, int64_t k) {
 
 GhnTrainer::GhnTrainer(
     GhnImpl& ghn, ArchSpaceOptions space, std::set<std::string> held_out,
-    const data::Dataset& train, GhnTrainingOptions options)
+    const data::Dataset& train, GhnTrainingOptions options, const distributed::Communicator* comm)
     : ghn_(ghn),
       space_(std::move(space)),
       held_out_(std::move(held_out)),
       train_(train),
       options_(options),
+      comm_(comm),
       adam_(
           ghn.parameters(),
           torch::optim::AdamOptions(options.lr()).weight_decay(options.weight_decay())) {
@@ -68,6 +69,14 @@ GhnTrainer::GhnTrainer(
       o.grad_clip() >= 0, "ghn training: 'grad_clip' must be >= 0, got ", o.grad_clip());
   HNET_CHECK_INPUT(train_.size() > 1, "ghn training: the training set has fewer than 2 images");
   ArchitectureSampler check(space_, 0);  // throws on a bad space
+  if (comm_ && comm_->world_size() > 1) {
+    HNET_CHECK_INPUT(
+        o.meta_batch() % comm_->world_size() == 0, "ghn training: 'meta_batch' ", o.meta_batch(),
+        " does not split evenly over ", comm_->world_size(), " ranks");
+    torch::NoGradGuard no_grad;
+    comm_->broadcast(ghn_.parameters());
+    comm_->broadcast(ghn_.buffers());
+  }
 }
 
 double GhnTrainer::step(int64_t k) {
@@ -80,8 +89,13 @@ double GhnTrainer::step(int64_t k) {
   std::vector<const ComputationGraph*> graphs;
   std::vector<const Spec*> specs;
   const auto device = ghn_.parameters().front().device();
+  const bool parallel = comm_ && comm_->world_size() > 1;
+  const int64_t share = parallel ? o.meta_batch() / comm_->world_size() : o.meta_batch();
+  const int64_t first = parallel ? comm_->rank() * share : 0;
   for (int64_t i = 0; i < o.meta_batch(); ++i) {
-    nets.push_back(std::make_unique<PredictedNet>(sampler.next(held_out_)));
+    auto arch = sampler.next(held_out_);  // every rank draws all, in order
+    if (i < first || i >= first + share) continue;
+    nets.push_back(std::make_unique<PredictedNet>(arch));
     nets.back()->target->to(device);
     graphs.push_back(&nets.back()->graph);
     specs.push_back(nets.back()->target->spec().get());
@@ -100,12 +114,17 @@ double GhnTrainer::step(int64_t k) {
     const auto ce = torch::nn::functional::cross_entropy(logits, labels);
     loss = i == 0 ? ce : loss + ce;
   }
-  loss = loss / static_cast<double>(nets.size());
+  loss = loss / static_cast<double>(o.meta_batch());
   adam_.zero_grad();
   loss.backward();
+  auto value = loss.detach().to(torch::kCPU, torch::kDouble).reshape({1});
+  if (parallel) {
+    distributed::all_reduce_gradients(*comm_, ghn_.parameters());
+    comm_->all_reduce_sum({value});
+  }
   if (o.grad_clip() > 0) torch::nn::utils::clip_grad_norm_(ghn_.parameters(), o.grad_clip());
   adam_.step();
-  return loss.item<double>();
+  return value.item<double>();
 }
 
 void train_ghn(

@@ -95,7 +95,8 @@ torch::Tensor sequential_states(GhnImpl& ghn, const ComputationGraph& g) {
     for (size_t i = 0; i < n; ++i)
       for (size_t j = 0; j < n; ++j) dist[i][j] = std::min(dist[i][j], dist[i][k] + dist[k][j]);
   auto& message = dynamic_cast<nn::SequentialImpl&>(child(ghn, "message"));
-  auto& virtual_message = dynamic_cast<nn::SequentialImpl&>(child(ghn, "virtual_message"));
+  auto* virtual_message =  // only a GHN with virtual edges has it
+      cutoff > 1 ? &dynamic_cast<nn::SequentialImpl&>(child(ghn, "virtual_message")) : nullptr;
   auto& update = dynamic_cast<nn::GRUCellImpl&>(child(ghn, "update"));
   auto& embed = dynamic_cast<nn::EmbeddingImpl&>(child(ghn, "op_embedding"));
   auto& shape = dynamic_cast<nn::LinearImpl&>(child(ghn, "shape_encoder"));
@@ -122,7 +123,7 @@ torch::Tensor sequential_states(GhnImpl& ghn, const ComputationGraph& g) {
       for (size_t u = 0; u < n; ++u) {
         const int64_t s = sweep == 0 ? dist[u][v] : dist[v][u];
         if (s == 1) m = m + message.forward(h[u]);
-        if (s >= 1 && s <= cutoff && cutoff > 1) m = m + virtual_message.forward(h[u]) / s;
+        if (s >= 1 && s <= cutoff && cutoff > 1) m = m + virtual_message->forward(h[u]) / s;
       }
       h[v] = update.forward(m, h[v]);
     }
@@ -163,6 +164,13 @@ TEST(Ghn, WithoutEdgesTheGraphDoesNotMatter) {
   Ghn with_edges(GhnOptions().hidden(8));
   EXPECT_FALSE(
       torch::allclose(with_edges->node_states({&a.graph}), with_edges->node_states({&rewired})));
+  // Each holds only the modules it uses.
+  for (const char* name : {"message", "virtual_message", "update"}) {
+    EXPECT_EQ(ghn->named_children().find(name), nullptr) << name;
+    EXPECT_NE(with_edges->named_children().find(name), nullptr) << name;
+  }
+  EXPECT_NE(ghn->named_children().find("no_edges"), nullptr);
+  EXPECT_EQ(with_edges->named_children().find("no_edges"), nullptr);
 }
 
 TEST(Ghn, GradientsOfBothDecodersAreRight) {

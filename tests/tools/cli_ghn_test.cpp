@@ -1,11 +1,18 @@
 // `hnet ghn` end to end on a tiny run: the files and summary of train, eval
-// agreeing with it, predict's export, finetune, resume, and bad input
-// exiting with 2 and one line naming it.
+// agreeing with it, predict's export, finetune, resume, data-parallel ranks
+// (equal to one rank, a lost rank, resume after it), and bad input exiting
+// with 2 and one line naming it.
 
+#include <signal.h>
+
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <nlohmann/json.hpp>
+#include <thread>
 
+#include "hnet/distributed/communicator.h"
 #include "hnet/ghn/architecture.h"
 #include "hnet/io/safetensors.h"
 #include "support/cli_process.h"
@@ -185,6 +192,110 @@ TEST_F(GhnCli, BadInputExitsWithTwoNamingIt) {
   auto set = test::run_hnet({"ghn", "eval", out, "--set", "train"}, {}, dir_.string());
   EXPECT_EQ(set.status, 2);
   EXPECT_THAT(set.err, HasSubstr("--set must be test or ood, got 'train'"));
+}
+
+// Data-parallel training (--nproc): 2 ranks, each with half the meta-batch,
+// end with the parameters of 1 rank with the whole meta-batch, up to float
+// summation order; only rank 0 writes.
+TEST_F(GhnCli, TwoRanksTrainAsOneRankWithTheCombinedMetaBatch) {
+  const auto one = path("one"), two = path("two");
+  train(one);
+  auto r = test::run_hnet(
+      {"ghn", "train", config_, "--out", two, "--nproc", "2", "--timeout", "60"}, {},
+      dir_.string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("zero-shot test"));
+  const auto a = io::load_safetensors(one + "/ghn.safetensors");
+  const auto b = io::load_safetensors(two + "/ghn.safetensors");
+  ASSERT_EQ(a.tensors.size(), b.tensors.size());
+  for (size_t i = 0; i < a.tensors.size(); ++i) {
+    EXPECT_EQ(a.tensors[i].first, b.tensors[i].first);
+    EXPECT_TRUE(torch::allclose(a.tensors[i].second, b.tensors[i].second, 1e-4, 1e-5))
+        << a.tensors[i].first << " differs by "
+        << (a.tensors[i].second - b.tensors[i].second).abs().max().item<double>();
+  }
+  EXPECT_EQ(
+      test::line_count(test::slurp(one + "/metrics.jsonl")),
+      test::line_count(test::slurp(two + "/metrics.jsonl")));
+  // Changing one rank's share would change the result: the test can fail.
+  train(path("other"), {"optimizer.meta_batch=1"});
+  const auto c = io::load_safetensors(path("other") + "/ghn.safetensors");
+  bool any_differs = false;
+  for (size_t i = 0; i < a.tensors.size(); ++i) {
+    any_differs |= !torch::allclose(a.tensors[i].second, c.tensors[i].second, 1e-4, 1e-5);
+  }
+  EXPECT_TRUE(any_differs);
+}
+
+// A rank killed mid-run makes the other stop with a clear error within its
+// timeout (no hang); --resume continues from the last checkpoint.
+TEST_F(GhnCli, ALostRankStopsTheOtherAndResumeContinues) {
+  const auto out = path("run");
+  const std::string master = "127.0.0.1:" + std::to_string(distributed::free_loopback_port());
+  auto rank = [&](int r) {
+    return test::spawn_hnet(
+        {"ghn", "train", config_, "optimizer.steps=100000", "checkpoint.every=2", "log.every=1",
+         "--out", out, "--world-size", "2", "--rank", std::to_string(r), "--master", master,
+         "--timeout", "10"},
+        {}, path("out" + std::to_string(r)), path("err" + std::to_string(r)));
+  };
+  const pid_t r0 = rank(0), r1 = rank(1);
+  // Wait (bounded) until a few steps and a checkpoint are done.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (test::line_count(test::slurp(out + "/metrics.jsonl")) < 4 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ::kill(r1, SIGKILL);
+  EXPECT_EQ(test::wait_for(r1), 128 + SIGKILL);
+  ASSERT_GE(test::line_count(test::slurp(out + "/metrics.jsonl")), 4) << test::slurp(path("err0"));
+  const auto stopped = std::chrono::steady_clock::now();
+  std::future<int> status0 = std::async(std::launch::async, [r0] { return test::wait_for(r0); });
+  if (status0.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
+    ::kill(r0, SIGKILL);
+    FAIL() << "rank 0 did not stop after rank 1 was lost";
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - stopped, std::chrono::seconds(60));
+  EXPECT_EQ(status0.get(), 1);
+  const auto err = test::slurp(path("err0"));
+  EXPECT_THAT(err, HasSubstr("a rank stopped or did not answer"));
+  EXPECT_EQ(test::line_count(err), 1) << err;
+  // The checkpoint holds a finished step: resume (alone, the run shortened
+  // to just past it) finishes the run.
+  const auto ckpt = io::load_safetensors(out + "/checkpoint.safetensors");
+  const int64_t step = std::stoll(ckpt.metadata.at("step"));
+  EXPECT_GE(step, 2);
+  auto config = test::slurp(out + "/config.yaml");
+  const auto at = config.find("steps: 100000");
+  ASSERT_NE(at, std::string::npos);
+  config.replace(at, 13, "steps: " + std::to_string(step + 2));
+  std::ofstream(out + "/config.yaml") << config;
+  auto resumed = test::run_hnet({"ghn", "train", "--resume", out}, {}, dir_.string());
+  ASSERT_EQ(resumed.status, 0) << resumed.err;
+  EXPECT_THAT(resumed.out, HasSubstr("resuming at step " + std::to_string(step + 1)));
+  EXPECT_TRUE(fs::exists(out + "/summary.json"));
+}
+
+TEST_F(GhnCli, BadRankOptionsExitWithTwoAndWriteNothing) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+      {{"--nproc", "0"}, "--nproc must be >= 1, got 0"},
+      {{"--world-size", "2", "--rank", "0"}, "--world-size > 1 needs --master HOST:PORT"},
+      {{"--world-size", "2", "--rank", "2", "--master", "127.0.0.1:5"},
+       "--rank must be in 0..1 (world size 2), got 2"},
+      {{"--master", "nohost"}, "expected HOST:PORT"},
+      {{"--nproc", "2", "--world-size", "2"}, "--nproc starts its own ranks"},
+      {{"--nproc", "2", "optimizer.meta_batch=3"},
+       "config key 'optimizer.meta_batch' 3 does not split evenly over 2 ranks"},
+  };
+  for (const auto& [extra, expected] : cases) {
+    std::vector<std::string> args{"ghn", "train", config_, "--out", path("x")};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = test::run_hnet(args, {}, dir_.string());
+    EXPECT_EQ(r.status, 2) << expected;
+    EXPECT_THAT(r.err, HasSubstr(expected));
+    EXPECT_EQ(test::line_count(r.err), 1) << r.err;
+    EXPECT_FALSE(fs::exists(path("x"))) << expected;
+  }
 }
 
 }  // namespace

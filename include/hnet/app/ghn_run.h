@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "hnet/distributed/communicator.h"
 #include "hnet/ghn/architecture_sets.h"
 #include "hnet/ghn/ghn.h"
 #include "hnet/io/config.h"
@@ -37,6 +38,12 @@ struct GhnRunOptions {
   bool terminal = false;
   /// Files the caller read (its config file): never written over.
   std::vector<std::string> inputs;
+  /// Data-parallel training (communicator.h). Rank 0 writes the run folder
+  /// (metrics, checkpoints, summary); other ranks write nothing and, on
+  /// resume, read the checkpoint from the same folder (shared storage
+  /// across machines). A rank that stops makes the others fail within
+  /// dist.timeout_s; `--resume` continues from the last checkpoint.
+  distributed::Rendezvous dist;
 };
 
 /// Zero-shot accuracies of one architecture set.
@@ -55,6 +62,10 @@ struct GhnSummary {
   double wall_seconds = 0;
   std::string to_json() const;
 };
+
+/// Checks that `dist` is a valid rendezvous and that the config's meta-batch
+/// splits evenly over its ranks (c10::ValueError naming the key).
+void check_ghn_ranks(const io::Config& config, const distributed::Rendezvous& dist);
 
 /// Trains a GHN as `config` says into `out_dir` (a new or empty folder),
 /// then measures it. c10::ValueError naming the key or folder on bad input.

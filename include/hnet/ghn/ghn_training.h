@@ -20,6 +20,7 @@
 #include <string>
 
 #include "hnet/data/fashion_mnist.h"
+#include "hnet/distributed/communicator.h"
 #include "hnet/ghn/architecture.h"
 #include "hnet/ghn/architecture_space.h"
 #include "hnet/ghn/ghn.h"
@@ -48,14 +49,23 @@ struct GhnStep {
 /// A GHN's training, one step at a time. Step k's architectures and images
 /// depend on (seed, k) alone, so a run resumed at step k repeats exactly
 /// the steps it lost (with the optimizer's state restored).
+///
+/// Data-parallel across the ranks of `comm`: every rank draws the whole
+/// meta-batch, predicts and runs only its contiguous share of it, and the
+/// gradients are summed over ranks before clipping, so W ranks take the
+/// step one rank takes (up to float summation order). The GHN's parameters
+/// are copied from rank 0 when the trainer is built.
 class GhnTrainer {
  public:
   /// Architectures come from `space` outside `held_out` (architecture_key
   /// texts). Throws c10::ValueError naming the option when one is out of
-  /// range (options.steps() is not read).
+  /// range or the meta-batch does not split evenly over the ranks
+  /// (options.steps() is not read). `comm` (null: one process) must
+  /// outlive the trainer.
   GhnTrainer(
       GhnImpl& ghn, ArchSpaceOptions space, std::set<std::string> held_out,
-      const data::Dataset& train, GhnTrainingOptions options);
+      const data::Dataset& train, GhnTrainingOptions options,
+      const distributed::Communicator* comm = nullptr);
 
   /// Runs step `k` (>= 1) and returns its mean cross-entropy.
   double step(int64_t k);
@@ -71,6 +81,7 @@ class GhnTrainer {
   std::set<std::string> held_out_;
   const data::Dataset& train_;
   GhnTrainingOptions options_;
+  const distributed::Communicator* comm_;
   torch::optim::Adam adam_;
 };
 
