@@ -11,7 +11,8 @@ FUZZ_SECONDS ?= 60
 
 # Debian packages hnet needs to build, test and run. python3-torch: the
 # tests read hnet's exports back with PyTorch alone, on Debian's own python3
-# (tests/tools/rebuild_export.py).
+# (tests/tools/rebuild_export.py). libgloo-dev: the headers of c10d's Gloo
+# process group (its library is inside libtorch), for data-parallel training.
 PACKAGES := cmake g++ make ccache pkg-config \
   libtorch-dev libgloo-dev libopenblas0-pthread libopenblas0-openmp libdnnl-dev \
   libcli11-dev nlohmann-json3-dev libyaml-cpp-dev zlib1g-dev \

@@ -4,9 +4,12 @@
 
 #include "hnet/app/continual_run.h"
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -19,6 +22,7 @@
 #include "hnet/io/atomic_file.h"
 #include "hnet/io/file_safety.h"
 #include "hnet/io/plot.h"
+#include "hnet/learn/continual.h"
 #include "hnet/learn/continual_metrics.h"
 
 namespace hnet {
@@ -117,6 +121,14 @@ std::optional<ContinualSummary> continue_run(Run& run, const ContinualRunOptions
   io::remove_stale_temporaries(run.dir, kContinualRunFiles);
   set_thread_count(e.config.get_int("threads"));
   e.learner->set_hooks(options.hooks);
+  const distributed::Communicator comm(options.dist);
+  e.learner->set_communicator(&comm);
+  struct Detach {  // the learner must not keep a pointer to `comm`
+    ContinualLearner& learner;
+    ~Detach() {
+      learner.set_communicator(nullptr);
+    }
+  } detach{*e.learner};
   // A fresh run owns the folder: lines of an earlier, killed attempt go.
   MetricsLog metrics(run.file("metrics.jsonl"), run.resumed);
   Progress progress(log, ProgressOptions().terminal(options.terminal));
@@ -150,12 +162,54 @@ Run fresh_run(
   return run;
 }
 
+// A rank other than 0 runs in a private folder (ContinualRunOptions::dist),
+// removed when it is done. `copy_of`: a run folder to start from (resume).
+class ScratchFolder {
+ public:
+  explicit ScratchFolder(int64_t rank, const std::string& copy_of = "") {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string name =
+        std::string(tmp && *tmp ? tmp : "/tmp") + "/hnet_rank" + std::to_string(rank) + "_XXXXXX";
+    TORCH_CHECK(
+        ::mkdtemp(name.data()) != nullptr, "cannot create the scratch folder ", name, " of rank ",
+        rank, ": ", std::strerror(errno));
+    path_ = name;
+    if (!copy_of.empty()) {
+      fs::copy(copy_of, path_, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+    }
+  }
+  ~ScratchFolder() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  ScratchFolder(const ScratchFolder&) = delete;
+  ScratchFolder& operator=(const ScratchFolder&) = delete;
+  const std::string& path() const {
+    return path_;
+  }
+
+ private:
+  std::string path_;
+};
+
+std::optional<ContinualSummary> run_in(
+    const io::Config& config, const std::string& dir, const ContinualRunOptions& options) {
+  Run run = fresh_run(config, dir, options);
+  return continue_run(run, options);
+}
+
+std::optional<ContinualSummary> resume_in(
+    const std::string& dir, const ContinualRunOptions& options);
+
 }  // namespace
 
 std::optional<ContinualSummary> run_continual_experiment(
     const io::Config& config, const std::string& dir, const ContinualRunOptions& options) {
-  Run run = fresh_run(config, dir, options);
-  return continue_run(run, options);
+  distributed::check_rendezvous(options.dist);
+  check_batch_fits_ranks(config.get_int("optimizer.batch_size"), options.dist.world_size);
+  if (options.dist.rank == 0) return run_in(config, dir, options);
+  ScratchFolder scratch(options.dist.rank);
+  return run_in(config, (fs::path(scratch.path()) / "run").string(), options);
 }
 
 bool folder_holds_run_of(const std::string& dir, const io::Config& config) {
@@ -185,6 +239,19 @@ std::vector<ContinualSummary> run_in_folders(
 std::optional<ContinualSummary> resume_continual_experiment(
     const std::string& dir, const ContinualRunOptions& options) {
   HNET_CHECK_INPUT(!dir.empty(), "the run folder to resume must not be empty");
+  distributed::check_rendezvous(options.dist);
+  if (options.dist.rank == 0) return resume_in(dir, options);
+  HNET_CHECK_INPUT(
+      fs::is_directory(dir), "run folder ", dir, " is not a folder this rank can read (rank ",
+      options.dist.rank, " resumes from a copy of it)");
+  ScratchFolder scratch(options.dist.rank, dir);
+  return resume_in(scratch.path(), options);
+}
+
+namespace {
+
+std::optional<ContinualSummary> resume_in(
+    const std::string& dir, const ContinualRunOptions& options) {
   const fs::path ckpt = fs::path(dir) / kCheckpointFile;
   const fs::path saved_config = fs::path(dir) / "config.yaml";
   check_run_keeps_inputs(dir, kContinualRunFiles, options.inputs);
@@ -212,5 +279,7 @@ std::optional<ContinualSummary> resume_continual_experiment(
   cut_file(run.file("metrics.jsonl"), run.state.metrics_bytes);
   return continue_run(run, options);
 }
+
+}  // namespace
 
 }  // namespace hnet

@@ -153,7 +153,10 @@ SeedRuns run_seeds(
     return s.scenarios.task_inference.mean;
   });
   metric("wall_seconds", false, [](const ContinualSummary& s) { return s.wall_seconds; });
-  io::write_file_atomic((std::filesystem::path(dir) / "seeds.json").string(), out.to_json() + "\n");
+  if (options.dist.rank == 0) {  // other ranks write nothing (ContinualRunOptions::dist)
+    io::write_file_atomic(
+        (std::filesystem::path(dir) / "seeds.json").string(), out.to_json() + "\n");
+  }
   return out;
 }
 

@@ -249,7 +249,10 @@ void GhnImpl::reset() {
 
 int64_t GhnImpl::weight_decoder_parameters() const {
   int64_t n = 0;
-  for (const auto* m : {weight_decoder_.ptr().get(), block_decoder_.ptr().get()}) {
+  // An empty holder (the decoder kind's unused module) throws on ptr().
+  for (const auto* m :
+       {weight_decoder_ ? weight_decoder_.ptr().get() : nullptr,
+        block_decoder_ ? block_decoder_.ptr().get() : nullptr}) {
     if (m) {
       for (const auto& p : m->parameters()) n += p.numel();
     }

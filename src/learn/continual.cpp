@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "hnet/data/epoch_sampler.h"
+#include "hnet/errors.h"
 #include "hnet/finite.h"
 #include "hnet/io/module_state.h"
 #include "hnet/learn/evaluation.h"
@@ -82,20 +83,33 @@ void ContinualLearner::train_task(
   torch::optim::Adam adam(tensors, torch::optim::AdamOptions(options_.lr()));
   target_->set_stats_slot(t);
   target_->as_module().train();
+  const std::vector<int64_t> share = batch_share();  // {first, count}, or empty: the whole batch
   for (int64_t step = 1; step <= options_.steps(); ++step) {
     set_learning_rate(
         adam, scheduled_lr(options_.lr(), options_.steps(), options_.cosine_lr(), step));
-    auto idx = batches.next();
+    const auto batch = batches.next();
+    const auto idx = share.size() == 2 ? batch.narrow(0, share[0], share[1]) : batch;
     auto x = as_target_input(data.inputs(idx));
     auto y = data.labels.index_select(0, idx);
     auto loss = method_->task_loss(*target_, t, x, y, static_cast<double>(step) / options_.steps());
     auto reg = method_->regularizer(t, batches.rng());
     if (hooks_) hooks_->on_loss(t + 1, step, loss);
-    const double loss_value = loss.item<double>();
+    double loss_value = loss.item<double>();
     const double reg_value = reg.defined() ? reg.item<double>() : 0.0;
     check_finite(t, step, loss_value, reg_value);
     adam.zero_grad();
-    (reg.defined() ? loss + reg : loss).backward();
+    if (share.size() == 2) {
+      // This rank's part of the whole-batch objective; summed over ranks.
+      const double weight = static_cast<double>(share[1]) / static_cast<double>(batch.size(0));
+      const double ranks = static_cast<double>(comm_->world_size());
+      (reg.defined() ? loss * weight + reg / ranks : loss * weight).backward();
+      distributed::all_reduce_gradients(*comm_, tensors);
+      auto whole = torch::tensor({loss_value * weight}, torch::kDouble);
+      comm_->all_reduce_sum({whole});
+      loss_value = whole.item<double>();
+    } else {
+      (reg.defined() ? loss + reg : loss).backward();
+    }
     if (hooks_) hooks_->on_gradients(t + 1, step, tensors);
     check_gradients(t, step, params);
     // Checked before clipping, which would spread one infinity to every value.
@@ -104,6 +118,24 @@ void ContinualLearner::train_task(
     if (on_step) on_step({t, step, loss_value, reg_value});
     if (hooks_) hooks_->on_step_end(t + 1, step);
   }
+}
+
+void check_batch_fits_ranks(int64_t batch_size, int64_t ranks) {
+  HNET_CHECK_INPUT(
+      batch_size >= ranks, "config key 'optimizer.batch_size' ", batch_size,
+      " is smaller than the ", ranks, " ranks that share each batch");
+}
+
+void ContinualLearner::set_communicator(const distributed::Communicator* comm) {
+  if (comm) check_batch_fits_ranks(options_.batch_size(), comm->world_size());
+  comm_ = comm;
+}
+
+std::vector<int64_t> ContinualLearner::batch_share() const {
+  if (comm_ == nullptr || comm_->world_size() == 1) return {};
+  const int64_t b = options_.batch_size(), w = comm_->world_size(), r = comm_->rank();
+  const int64_t first = r * b / w;
+  return {first, (r + 1) * b / w - first};
 }
 
 torch::Tensor ContinualLearner::task_weights(int64_t t) {

@@ -153,6 +153,16 @@ TEST(Ghn, LevelwiseUpdateEqualsTheSequentialOne) {
   }
 }
 
+// The low-rank decoder has no block decoder: counting must not touch it.
+TEST(Ghn, BothDecodersCountTheirWeightDecoder) {
+  const int64_t tiled = Ghn(GhnOptions().hidden(8).block(4))->weight_decoder_parameters();
+  const int64_t lowrank = Ghn(GhnOptions().hidden(8).decoder("lowrank").rank(2).max_rows(12))
+                              ->weight_decoder_parameters();
+  EXPECT_GT(tiled, 0);
+  // lowrank: Linear(8, 32) + Linear(32, 2*2*2) and Linear(2, 12).
+  EXPECT_EQ(lowrank, 8 * 32 + 32 + 32 * 8 + 8 + 2 * 12 + 12);
+}
+
 TEST(Ghn, WithoutEdgesTheGraphDoesNotMatter) {
   Ghn ghn(GhnOptions().hidden(8).use_edges(false));
   Traced a(small_residual());

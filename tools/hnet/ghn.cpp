@@ -8,10 +8,10 @@
 #include "commands.h"
 #include "hnet/app/ghn_run.h"
 #include "hnet/app/progress.h"
-#include "hnet/distributed/launch.h"
 #include "hnet/errors.h"
 #include "hnet/io/atomic_file.h"
 #include "hnet/io/plot.h"
+#include "rank_flags.h"
 
 namespace hnet::cli {
 namespace {
@@ -29,11 +29,11 @@ void print_summary(const GhnSummary& s) {
       static_cast<long long>(s.decoder_params), s.wall_seconds);
 }
 
-// The arguments that make each rank of a `--nproc` launch run this same
-// training (launch.h appends its place in the group).
+// The command line each rank of a `--nproc` launch runs (launch.h appends
+// its place in the group).
 std::vector<std::string> rank_arguments(
     const std::string& config, const std::vector<std::string>& overrides, const std::string& out,
-    const std::string& resume, double timeout_s) {
+    const std::string& resume) {
   std::vector<std::string> a{"ghn", "train"};
   if (!resume.empty()) {
     a.insert(a.end(), {"--resume", resume});
@@ -42,35 +42,15 @@ std::vector<std::string> rank_arguments(
     a.insert(a.end(), overrides.begin(), overrides.end());
     a.insert(a.end(), {"--out", out});
   }
-  a.insert(a.end(), {"--timeout", std::to_string(timeout_s)});
   return a;
-}
-
-// Runs the ranks of a local launch; a failing rank's exit code and message
-// become this process's (exit 2 stays a bad-input error).
-void run_local_ranks(const std::vector<std::string>& args, int64_t nproc) {
-  const auto r = distributed::launch_local_ranks(args, nproc);
-  if (r.exit_code == 0) return;
-  std::string message = r.message;
-  for (const std::string prefix : {"hnet: error: ", "hnet: "}) {
-    if (message.rfind(prefix, 0) == 0) {
-      message = message.substr(prefix.size());
-      break;
-    }
-  }
-  const std::string where =
-      "rank " + std::to_string(r.failed_rank) + " of " + std::to_string(nproc) + ": " + message;
-  HNET_CHECK_INPUT(r.exit_code != 2, where);
-  TORCH_CHECK(false, where);
 }
 
 void add_train(CLI::App& ghn) {
   struct Args {
-    std::string config, out, resume, master;
+    std::string config, out, resume;
     std::vector<std::string> overrides;
     bool list_keys = false;
-    int64_t nproc = 1;
-    distributed::Rendezvous dist;
+    RankFlags ranks;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = ghn.add_subcommand("train", "Train a graph hypernetwork on sampled architectures");
@@ -79,11 +59,7 @@ void add_train(CLI::App& ghn) {
   cmd->add_option("--out", args->out, "output folder (default runs/<config>-<time>)");
   cmd->add_option("--resume", args->resume, "continue the run in this folder from its checkpoint");
   cmd->add_flag("--list-keys", args->list_keys, "print every config key and its rule, then exit");
-  cmd->add_option("--nproc", args->nproc, "data-parallel ranks to start on this machine");
-  cmd->add_option("--world-size", args->dist.world_size, "ranks in all (with --rank, --master)");
-  cmd->add_option("--rank", args->dist.rank, "this process's rank, 0 .. world size - 1");
-  cmd->add_option("--master", args->master, "HOST:PORT where rank 0 meets the others");
-  cmd->add_option("--timeout", args->dist.timeout_s, "seconds any rank waits for the others");
+  add_rank_flags(cmd, args->ranks);
   cmd->callback([args] {
     if (args->list_keys) {
       std::cout << ghn_config_schema().describe();
@@ -92,24 +68,14 @@ void add_train(CLI::App& ghn) {
     GhnRunOptions options;
     options.log = &std::cout;
     options.terminal = Progress::stdout_is_terminal();
-    HNET_CHECK_INPUT(args->nproc >= 1, "ghn train: --nproc must be >= 1, got ", args->nproc);
-    HNET_CHECK_INPUT(
-        args->nproc == 1 || (args->dist.world_size == 1 && args->master.empty()),
-        "ghn train: --nproc starts its own ranks; give it without --world-size/--rank/--master");
-    if (!args->master.empty()) distributed::parse_master(args->master, args->dist);
-    HNET_CHECK_INPUT(
-        args->dist.world_size == 1 || !args->master.empty(),
-        "ghn train: --world-size > 1 needs --master HOST:PORT");
-    distributed::check_rendezvous(args->dist);
-    options.dist = args->dist;
+    options.dist = args->ranks.checked("ghn train");
     if (!args->resume.empty()) {
       HNET_CHECK_INPUT(
           args->config.empty() && args->overrides.empty() && args->out.empty(),
           "ghn train: --resume takes the configuration from the run folder; give no CONFIG, "
           "overrides or --out");
-      if (args->nproc > 1) {
-        run_local_ranks(
-            rank_arguments("", {}, "", args->resume, args->dist.timeout_s), args->nproc);
+      if (args->ranks.launches()) {
+        run_local_ranks(rank_arguments("", {}, "", args->resume), args->ranks);
         return;
       }
       const auto summary = resume_ghn_training(args->resume, options);
@@ -121,14 +87,12 @@ void add_train(CLI::App& ghn) {
     const auto config = io::Config::resolve(ghn_config_schema(), args->config, args->overrides);
     options.inputs = {args->config};
     const std::string out = args->out.empty() ? default_out_dir(args->config) : args->out;
-    if (args->nproc > 1) {
+    if (args->ranks.launches()) {
       distributed::Rendezvous all;
-      all.world_size = args->nproc;
+      all.world_size = args->ranks.nproc;
       check_ghn_ranks(config, all);
-      std::cout << "run folder: " << out << " (" << args->nproc << " ranks)" << std::endl;
-      run_local_ranks(
-          rank_arguments(args->config, args->overrides, out, "", args->dist.timeout_s),
-          args->nproc);
+      std::cout << "run folder: " << out << " (" << all.world_size << " ranks)" << std::endl;
+      run_local_ranks(rank_arguments(args->config, args->overrides, out, ""), args->ranks);
       return;
     }
     if (options.dist.rank == 0) std::cout << "run folder: " << out << "\n";

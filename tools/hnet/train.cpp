@@ -10,6 +10,8 @@
 #include "hnet/app/progress.h"
 #include "hnet/app/seed_runs.h"
 #include "hnet/errors.h"
+#include "hnet/learn/continual.h"
+#include "rank_flags.h"
 
 namespace hnet::cli {
 namespace {
@@ -21,6 +23,7 @@ struct TrainArgs {
   std::string resume;
   std::string seeds;
   bool list_keys = false;
+  RankFlags ranks;
 };
 
 }  // namespace
@@ -78,13 +81,26 @@ void print_seed_statistics(const SeedRuns& runs) {
   print_statistics(runs.statistics);
 }
 
-void run_train(const TrainArgs& args, const std::shared_ptr<StepHooks>& hooks) {
+// The command line each rank of a `--nproc` launch runs.
+std::vector<std::string> rank_arguments(const TrainArgs& args, const std::string& out) {
+  std::vector<std::string> a{"train"};
+  if (!args.resume.empty()) return {"train", "--resume", args.resume};
+  a.push_back(args.config);
+  a.insert(a.end(), args.overrides.begin(), args.overrides.end());
+  a.insert(a.end(), {"--out", out});
+  if (!args.seeds.empty()) a.insert(a.end(), {"--seeds", args.seeds});
+  return a;
+}
+
+void run_train(TrainArgs& args, const std::shared_ptr<StepHooks>& hooks) {
   if (args.list_keys) {
     std::cout << continual_config_schema().describe();
     return;
   }
   ContinualRunOptions options;
-  options.log = &std::cout;
+  options.dist = args.ranks.checked("train");
+  // Rank 0 reports; the others train in silence.
+  options.log = options.dist.rank == 0 ? &std::cout : nullptr;
   options.terminal = Progress::stdout_is_terminal();
   options.hooks = hooks;
   std::optional<ContinualSummary> summary;
@@ -94,22 +110,34 @@ void run_train(const TrainArgs& args, const std::shared_ptr<StepHooks>& hooks) {
         "--resume takes the configuration from the run folder; give no CONFIG, "
         "overrides, --out or --seeds with it (a multi-seed run continues when its command is "
         "run again)");
+    if (args.ranks.launches()) {
+      run_local_ranks(rank_arguments(args, ""), args.ranks);
+      return;
+    }
     summary = resume_continual_experiment(args.resume, options);
   } else {
     HNET_CHECK_INPUT(!args.config.empty(), "train: a CONFIG file (or --resume DIR) is required");
     auto config = io::Config::resolve(continual_config_schema(), args.config, args.overrides);
     const std::string out = args.out.empty() ? default_out_dir(args.config) : args.out;
-    std::cout << "run folder: " << out << "\n";
+    if (args.ranks.launches()) {
+      check_batch_fits_ranks(config.get_int("optimizer.batch_size"), args.ranks.nproc);
+      std::cout << "run folder: " << out << " (" << args.ranks.nproc << " ranks)" << std::endl;
+      run_local_ranks(rank_arguments(args, out), args.ranks);
+      return;
+    }
+    if (options.dist.rank == 0) std::cout << "run folder: " << out << "\n";
     options.inputs = {args.config};
     if (!args.seeds.empty()) {
       const auto seeds = seeds_option(args.seeds, args.out, args.overrides);
-      print_seed_statistics(run_seeds(config, seeds, out, options));
+      const auto runs = run_seeds(config, seeds, out, options);
+      if (options.dist.rank > 0) return;
+      print_seed_statistics(runs);
       std::cout << "per-seed values and statistics: " << out << "/seeds.json\n";
       return;
     }
     summary = run_continual_experiment(config, out, options);
   }
-  if (summary) print_summary(*summary);
+  if (summary && options.dist.rank == 0) print_summary(*summary);
 }
 
 }  // namespace
@@ -133,6 +161,7 @@ void add_train_command(CLI::App& app, std::shared_ptr<StepHooks> hooks) {
       "run at each seed (1-5, 1,2,3) into OUT/seed-<k> and write OUT/seeds.json; run the same "
       "command again to continue");
   cmd->add_flag("--list-keys", args->list_keys, "print every config key and its rule, then exit");
+  add_rank_flags(cmd, args->ranks);
   cmd->callback([args, hooks] { run_train(*args, hooks); });
 }
 

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "hnet/distributed/communicator.h"
 #include "hnet/io/config.h"
 #include "hnet/learn/step_hooks.h"
 
@@ -90,6 +91,11 @@ struct ContinualRunOptions {
   /// Files the caller read for this run (its config file): the run refuses
   /// (c10::ValueError) to write any of its files over one of them.
   std::vector<std::string> inputs;
+  /// Data-parallel training (ContinualLearner::set_communicator). Rank 0
+  /// owns the run folder; another rank runs in a private scratch copy of it
+  /// (removed at the end), so it reads the folder on resume (shared storage
+  /// across machines) and never writes it.
+  distributed::Rendezvous dist;
 };
 
 /// Runs the experiment of `config` into the folder `dir`, which must not

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "hnet/data/task_sequence.h"
+#include "hnet/distributed/communicator.h"
 #include "hnet/learn/continual_method.h"
 #include "hnet/learn/step_hooks.h"
 #include "hnet/targets/target.h"
@@ -47,6 +48,10 @@ struct StepReport {
   double reg = 0;    ///< regulariser (already weighted)
 };
 
+/// Throws c10::ValueError naming optimizer.batch_size when a batch of
+/// `batch_size` cannot give each of `ranks` ranks at least one example.
+void check_batch_fits_ranks(int64_t batch_size, int64_t ranks);
+
 class ContinualLearner {
  public:
   /// `target` is the network one task sees; `method` produces its weights.
@@ -78,6 +83,15 @@ class ContinualLearner {
   /// mis-shaped tensor.
   void load_state(const io::TensorFile& file);
 
+  /// Data-parallel training over the ranks of `comm` (null: one process;
+  /// it must outlive its use). Each rank trains on its contiguous share of
+  /// every batch; the gradients of the task loss, weighted by share, and of
+  /// the regulariser, counted once, are summed over the ranks, so W ranks
+  /// take the step one process takes on the whole batch (up to float
+  /// summation order, and to batch statistics of targets with batch norm).
+  /// Throws c10::ValueError when the batch is smaller than the rank count.
+  void set_communicator(const distributed::Communicator* comm);
+
   /// Observers of every step (may be null: none).
   void set_hooks(std::shared_ptr<StepHooks> hooks) {
     hooks_ = std::move(hooks);
@@ -98,12 +112,15 @@ class ContinualLearner {
 
  private:
   torch::Tensor as_target_input(const torch::Tensor& flat_inputs) const;
+  /// This rank's {first, count} of each batch; empty in one process.
+  std::vector<int64_t> batch_share() const;
 
   std::shared_ptr<Target> target_;
   std::shared_ptr<ContinualMethod> method_;
   int64_t tasks_;
   ContinualOptions options_;
   std::shared_ptr<StepHooks> hooks_;
+  const distributed::Communicator* comm_ = nullptr;
 };
 
 }  // namespace hnet
