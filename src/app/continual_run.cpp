@@ -167,9 +167,7 @@ Run fresh_run(
 class ScratchFolder {
  public:
   explicit ScratchFolder(int64_t rank, const std::string& copy_of = "") {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string name =
-        std::string(tmp && *tmp ? tmp : "/tmp") + "/hnet_rank" + std::to_string(rank) + "_XXXXXX";
+    std::string name = io::temp_template("hnet_rank" + std::to_string(rank));
     TORCH_CHECK(
         ::mkdtemp(name.data()) != nullptr, "cannot create the scratch folder ", name, " of rank ",
         rank, ": ", std::strerror(errno));

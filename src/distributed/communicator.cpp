@@ -167,18 +167,19 @@ void all_reduce_gradients(const Communicator& comm, const std::vector<torch::Ten
   torch::NoGradGuard no_grad;
   // Which parameters got a gradient on any rank: the others stay without
   // one, as in a single process (where Adam skips them).
-  auto used = torch::zeros({static_cast<int64_t>(parameters.size())}, torch::kFloat);
+  std::vector<float> has_grad;
   std::vector<torch::Tensor> grads;
-  for (size_t i = 0; i < parameters.size(); ++i) {
-    auto& p = parameters[i];
-    if (p.grad().defined()) used[static_cast<int64_t>(i)] = 1;
+  for (const auto& p : parameters) {
+    has_grad.push_back(p.grad().defined() ? 1.0f : 0.0f);
     if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
     grads.push_back(p.grad());
   }
+  auto used = torch::tensor(has_grad);
   comm.all_reduce_sum({used});
   comm.all_reduce_sum(grads);
+  const auto anywhere = used.accessor<float, 1>();
   for (size_t i = 0; i < parameters.size(); ++i) {
-    if (used[static_cast<int64_t>(i)].item<float>() == 0) parameters[i].mutable_grad().reset();
+    if (anywhere[static_cast<int64_t>(i)] == 0) parameters[i].mutable_grad().reset();
   }
 }
 

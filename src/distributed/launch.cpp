@@ -17,6 +17,7 @@
 
 #include "hnet/distributed/communicator.h"
 #include "hnet/errors.h"
+#include "hnet/io/file_safety.h"
 
 extern char** environ;
 
@@ -31,9 +32,7 @@ struct RankProcess {
 };
 
 std::string stderr_file(int64_t rank) {
-  const char* tmp = std::getenv("TMPDIR");
-  std::string name =
-      std::string(tmp && *tmp ? tmp : "/tmp") + "/hnet_rank" + std::to_string(rank) + "_XXXXXX";
+  std::string name = io::temp_template("hnet_rank" + std::to_string(rank));
   const int fd = ::mkstemp(name.data());
   TORCH_CHECK(
       fd >= 0, "cannot create ", name, " for the standard error of rank ", rank, ": ",

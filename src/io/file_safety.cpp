@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "hnet/errors.h"
@@ -52,6 +53,11 @@ bool hidden_control(uint32_t cp) {
 }
 
 }  // namespace
+
+std::string temp_template(const std::string& stem) {
+  const char* tmp = std::getenv("TMPDIR");
+  return std::string(tmp && *tmp ? tmp : "/tmp") + "/" + stem + "_XXXXXX";
+}
 
 bool path_exists(const std::string& path) {
   struct stat info {};

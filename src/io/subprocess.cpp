@@ -14,6 +14,8 @@
 #include <cstring>
 #include <utility>
 
+#include "hnet/io/file_safety.h"
+
 extern char** environ;
 
 namespace hnet::io::detail {
@@ -61,8 +63,7 @@ Fd input_file(const std::string& input, const std::string& command) {
     TORCH_CHECK(null.fd >= 0, "cannot open /dev/null to run ", command, ": ", errno_str(errno));
     return null;
   }
-  const char* tmp = std::getenv("TMPDIR");
-  std::string name = std::string(tmp && *tmp ? tmp : "/tmp") + "/hnet_stdin_XXXXXX";
+  std::string name = temp_template("hnet_stdin");
   Fd file(::mkostemp(name.data(), O_CLOEXEC));
   TORCH_CHECK(
       file.fd >= 0, "cannot create a temporary file ", name, " for the input of ", command, ": ",

@@ -18,6 +18,9 @@ namespace hnet::io {
 ///          where std::filesystem would throw its own error type.
 bool path_exists(const std::string& path);
 
+/// A mkstemp / mkdtemp template "<$TMPDIR or /tmp>/<stem>_XXXXXX".
+std::string temp_template(const std::string& stem);
+
 /// Whether `a` and `b` name the same existing file, after resolving links
 /// (same device and inode). False when either is missing.
 bool same_file(const std::string& a, const std::string& b);
