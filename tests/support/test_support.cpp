@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "hnet/generators/registry.h"
+#include "hnet/io/safetensors.h"
 #include "hnet/targets/conv_net.h"
 #include "hnet/targets/mlp.h"
 #include "hnet/targets/module_adapter.h"
@@ -25,6 +26,26 @@ std::string error_message(const std::function<void()>& fn) {
     fn();
   } catch (const c10::Error& e) {
     return e.what_without_backtrace();
+  }
+  return "";
+}
+
+std::string safetensors_difference(
+    const std::string& a_path, const std::string& b_path, double rtol, double atol) {
+  const auto a = io::load_safetensors(a_path);
+  const auto b = io::load_safetensors(b_path);
+  if (a.tensors.size() != b.tensors.size()) {
+    return std::to_string(a.tensors.size()) + " against " + std::to_string(b.tensors.size()) +
+           " tensors";
+  }
+  for (size_t i = 0; i < a.tensors.size(); ++i) {
+    const auto& [name, x] = a.tensors[i];
+    if (name != b.tensors[i].first) return name + " against " + b.tensors[i].first;
+    const auto u = x.to(torch::kDouble), v = b.tensors[i].second.to(torch::kDouble);
+    if (!u.sizes().equals(v.sizes())) return name + ": shapes differ";
+    if (!torch::allclose(u, v, rtol, atol)) {
+      return name + " differs by " + std::to_string((u - v).abs().max().item<double>());
+    }
   }
   return "";
 }

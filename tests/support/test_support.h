@@ -27,6 +27,11 @@ uint64_t seed_torch();
 /// The message of a c10::Error thrown by `fn`, without backtrace ("" if none).
 std::string error_message(const std::function<void()>& fn);
 
+/// The first difference between two safetensors files' tensors (names in
+/// order, shapes, values beyond allclose(rtol, atol)), or "" when none.
+std::string safetensors_difference(
+    const std::string& a, const std::string& b, double rtol = 1e-4, double atol = 1e-5);
+
 /// A fresh empty folder for the running test.
 std::string scratch_dir();
 
