@@ -13,6 +13,11 @@ void check_png_path(const std::string& png_path, const char* who);
 /// `png_path` atomically; throws naming gnuplot's first error line.
 void render_png(const std::string& png_path, const std::string& script, const char* who);
 
+/// The start of a 720x480 chart's script: the PNG terminal (pngcairo when
+/// gnuplot has it), title and axis labels.
+std::string chart_preamble(
+    const std::string& title, const std::string& xlabel, const std::string& ylabel);
+
 /// `text` as a gnuplot single-quoted string (control characters as spaces).
 std::string quote(const std::string& text);
 

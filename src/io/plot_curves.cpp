@@ -23,15 +23,7 @@ std::string curves_script(
   std::ostringstream s;
   s.imbue(std::locale::classic());
   s.precision(17);
-  s << "set encoding utf8\n"
-    << "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
-    << "  set terminal pngcairo noenhanced size 720,480 font 'sans,10'\n"
-    << "} else {\n"
-    << "  set terminal png noenhanced size 720,480\n"
-    << "}\n"
-    << "set title " << detail::quote(title) << "\n"
-    << "set xlabel " << detail::quote(xlabel) << "\n"
-    << "set ylabel " << detail::quote(ylabel) << "\n"
+  s << detail::chart_preamble(title, xlabel, ylabel)
     << "set yrange [" << low << ":1]\n"
     << "set grid\n"
     << "set key bottom right\n";
@@ -55,6 +47,22 @@ std::string curves_script(
 }
 
 }  // namespace
+
+namespace detail {
+
+std::string chart_preamble(
+    const std::string& title, const std::string& xlabel, const std::string& ylabel) {
+  return "set encoding utf8\n"
+         "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
+         "  set terminal pngcairo noenhanced size 720,480 font 'sans,10'\n"
+         "} else {\n"
+         "  set terminal png noenhanced size 720,480\n"
+         "}\n"
+         "set title " + quote(title) + "\nset xlabel " + quote(xlabel) + "\nset ylabel " +
+         quote(ylabel) + "\n";
+}
+
+}  // namespace detail
 
 void plot_accuracy_curves(
     const std::string& png_path, const std::vector<double>& x, const std::vector<Curve>& curves,

@@ -43,6 +43,7 @@ int run(int argc, char** argv, std::shared_ptr<StepHooks> hooks) {
     add_neumeta_command(app);
     add_sweep_command(app);
     add_ghn_command(app);
+    add_multitask_command(app);
     try {
       app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {

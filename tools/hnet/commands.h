@@ -35,6 +35,8 @@ void add_neumeta_command(CLI::App& app);
 /// Registers `hnet ghn train | eval | predict | finetune` (ghn_run.h).
 void add_ghn_command(CLI::App& app);
 
+/// Registers `hnet multitask CONFIG [key=value ...] [--out DIR]` (multitask_run.h).
+void add_multitask_command(CLI::App& app);
 /// The seeds of a --seeds value (parse_seed_list), checked against the
 /// other arguments: --out is required (running the command again continues
 /// there) and no seed= override may compete with it.

@@ -73,6 +73,24 @@ void plot_accuracy_curves(
     const std::string& title, const std::string& xlabel,
     const std::string& ylabel = "test accuracy");
 
+/// One labelled point of `plot_labelled_points`.
+struct LabelledPoint {
+  std::string label;
+  double x = 0, y = 0;
+};
+
+/// Writes a PNG scatter plot of `points`, each with its label beside it, on
+/// a logarithmic x axis (e.g. trainable parameters against Delta_m).
+/// Labels and titles are printed literally, as in plot_accuracy_matrix.
+///
+/// requires: at least one point; every x finite and > 0, every y finite; as
+///           plot_accuracy_matrix for the path and gnuplot.
+/// ensures:  as plot_accuracy_matrix: the complete PNG or an untouched path
+///           and a c10::Error naming the bad point.
+void plot_labelled_points(
+    const std::string& png_path, const std::vector<LabelledPoint>& points,
+    const std::string& title, const std::string& xlabel, const std::string& ylabel);
+
 /// True when `gnuplot` can be run: `gnuplot --version`, found on `PATH`,
 /// starts and exits with status 0.
 bool gnuplot_available();
