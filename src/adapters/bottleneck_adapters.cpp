@@ -35,7 +35,8 @@ BottleneckAdapters::BottleneckAdapters(
       const int64_t c = layers[l].out;
       parts_[t].push_back(
           {register_parameter(
-               parameter_name("down", t, l), torch::randn({rank, c}) / std::sqrt(static_cast<double>(c))),
+               parameter_name("down", t, l),
+               torch::randn({rank, c}) / std::sqrt(static_cast<double>(c))),
            register_parameter(parameter_name("down_bias", t, l), torch::zeros({rank})),
            register_parameter(parameter_name("up", t, l), torch::zeros({c, rank})),
            register_parameter(parameter_name("up_bias", t, l), torch::zeros({c}))});
@@ -70,8 +71,7 @@ HyperformerAdapters::HyperformerAdapters(
 torch::Tensor HyperformerAdapters::adapt_features(
     int64_t task, int64_t layer, const torch::Tensor& h) {
   const int64_t c = layers_[layer].out;
-  const auto z =
-      torch::relu(trunk_(torch::cat({task_embedding_[task], layer_embedding_[layer]})));
+  const auto z = torch::relu(trunk_(torch::cat({task_embedding_[task], layer_embedding_[layer]})));
   const auto d = down_head_(z);
   const auto u = up_head_(z);
   const auto down = d.narrow(0, 0, rank_ * widest_).view({rank_, widest_}).narrow(1, 0, c);
@@ -120,8 +120,10 @@ PolyhistorAdapters::PolyhistorAdapters(
   for (int64_t t = 0; t < kernel_sets; ++t) {
     for (size_t l = 0; l < layers.size(); ++l) {
       const int64_t s = layers[l].out / ct;
-      down_kernels_[t].push_back(register_parameter(parameter_name("down_kernel", t, l), torch::ones({s})));
-      up_kernels_[t].push_back(register_parameter(parameter_name("up_kernel", t, l), torch::ones({s})));
+      down_kernels_[t].push_back(
+          register_parameter(parameter_name("down_kernel", t, l), torch::ones({s})));
+      up_kernels_[t].push_back(
+          register_parameter(parameter_name("up_kernel", t, l), torch::ones({s})));
     }
   }
 }
@@ -133,8 +135,9 @@ torch::Tensor PolyhistorAdapters::adapt_features(
   const auto left = left_head_(torch::relu(left_trunk_(e)));
   const auto right = right_head_(torch::relu(right_trunk_(e)));
   // Templates [c_t, r]: left [c_t, k] times right [r, k] transposed.
-  const auto down_t =
-      left.narrow(0, 0, ct * k).view({ct, k}).mm(right.narrow(0, 0, rank_ * k).view({rank_, k}).t());
+  const auto down_t = left.narrow(0, 0, ct * k)
+                          .view({ct, k})
+                          .mm(right.narrow(0, 0, rank_ * k).view({rank_, k}).t());
   const auto up_t = left.narrow(0, ct * k, ct * k)
                         .view({ct, k})
                         .mm(right.narrow(0, rank_ * k, rank_ * k).view({rank_, k}).t());

@@ -40,8 +40,8 @@ LoraUpdates::LoraUpdates(const std::vector<ConvLayerShape>& layers, int64_t task
     const auto& s = layers[l];
     const int64_t cols = s.in * s.kernel * s.kernel;
     HNET_CHECK_INPUT(
-        rank <= std::min(s.out, cols), "rank ", rank, " exceeds what conv layer ", l, " allows: ",
-        "min(out ", s.out, ", in*k*k ", cols, ") = ", std::min(s.out, cols));
+        rank <= std::min(s.out, cols), "rank ", rank, " exceeds what conv layer ", l,
+        " allows: ", "min(out ", s.out, ", in*k*k ", cols, ") = ", std::min(s.out, cols));
   }
   a_.resize(tasks);
   b_.resize(tasks);
@@ -49,7 +49,8 @@ LoraUpdates::LoraUpdates(const std::vector<ConvLayerShape>& layers, int64_t task
     for (size_t l = 0; l < layers.size(); ++l) {
       const auto& s = layers[l];
       const int64_t cols = s.in * s.kernel * s.kernel;
-      a_[t].push_back(register_parameter(parameter_name("a", t, l), scaled_normal({rank, cols}, cols)));
+      a_[t].push_back(
+          register_parameter(parameter_name("a", t, l), scaled_normal({rank, cols}, cols)));
       b_[t].push_back(register_parameter(parameter_name("b", t, l), torch::zeros({s.out, rank})));
     }
   }
@@ -98,8 +99,8 @@ void MaestroUpdates::set_ranks(const std::vector<int64_t>& ranks) {
       ") expected, got ", ranks.size());
   for (size_t l = 0; l < ranks.size(); ++l) {
     HNET_CHECK_INPUT(
-        ranks[l] >= 0 && ranks[l] <= rank_, "Maestro rank of layer ", l, " must lie in [0, ",
-        rank_, "], got ", ranks[l]);
+        ranks[l] >= 0 && ranks[l] <= rank_, "Maestro rank of layer ", l, " must lie in [0, ", rank_,
+        "], got ", ranks[l]);
   }
   active_ = ranks;
 }
@@ -147,7 +148,8 @@ TuckerUpdates::TuckerUpdates(
       const auto& s = layers[l];
       const auto& r = ranks[l];
       std::vector<torch::Tensor> p;
-      p.push_back(register_parameter(parameter_name("core", t, l), torch::zeros({r[0], r[1], r[2], r[3]})));
+      p.push_back(
+          register_parameter(parameter_name("core", t, l), torch::zeros({r[0], r[1], r[2], r[3]})));
       const int64_t dims[4] = {s.out, s.in, s.kernel, s.kernel};
       const char* names[4] = {"u_out", "u_in", "u_h", "u_w"};
       for (int i = 0; i < 4; ++i) {

@@ -25,7 +25,8 @@ io::ConfigSchema multitask_config_schema() {
             .min(1)
             .max(kMaxWidth)
             .help("encoder stage widths (each stage after the first halves the image)"));
-  s.add(ConfigKey::integer("backbone.convs_per_stage", 2).min(1).max(16).help("3x3 convs per stage"));
+  s.add(
+      ConfigKey::integer("backbone.convs_per_stage", 2).min(1).max(16).help("3x3 convs per stage"));
   s.add(ConfigKey::text("backbone.file", "")
             .help("an encoder to adapt (backbone.safetensors of an earlier run); empty: pretrain"));
   s.add(ConfigKey::integer("pretrain.classes", 5)
@@ -33,10 +34,13 @@ io::ConfigSchema multitask_config_schema() {
             .max(10)
             .help("the backbone is pretrained on classes 0..n-1 only"));
   s.add(ConfigKey::integer("pretrain.steps", 1500).min(1).max(kMaxSteps).help("pretraining steps"));
-  s.add(ConfigKey::real("pretrain.lr", 0.001).greater_than(0).help("pretraining Adam learning rate"));
-  s.add(ConfigKey::integer("decoder.dim", 16).min(1).max(kMaxWidth).help("dense decoders' channels"));
+  s.add(
+      ConfigKey::real("pretrain.lr", 0.001).greater_than(0).help("pretraining Adam learning rate"));
+  s.add(
+      ConfigKey::integer("decoder.dim", 16).min(1).max(kMaxWidth).help("dense decoders' channels"));
   s.add(ConfigKey::integer("optimizer.steps", 1000).min(1).max(kMaxSteps).help("steps per method"));
-  s.add(ConfigKey::integer("optimizer.batch_size", 64).min(2).max(kMaxBatch).help("images per step"));
+  s.add(
+      ConfigKey::integer("optimizer.batch_size", 64).min(2).max(kMaxBatch).help("images per step"));
   s.add(ConfigKey::real("optimizer.lr", 0.003)
             .greater_than(0)
             .help("Adam learning rate of every method with a frozen encoder"));
@@ -53,13 +57,22 @@ io::ConfigSchema multitask_config_schema() {
             .max(kMaxWidth)
             .help("Tucker ranks [out, in, h, w] of every conv; []: per layer, the largest "
                   "[r, r, k, k] within LoRA's parameters"));
-  s.add(ConfigKey::integer("hyper.embedding", 16).min(1).max(kMaxWidth).help("task/layer embedding size"));
-  s.add(ConfigKey::integer("hyper.hidden", 32).min(1).max(kMaxWidth).help("hypernetworks' hidden width"));
+  s.add(ConfigKey::integer("hyper.embedding", 16)
+            .min(1)
+            .max(kMaxWidth)
+            .help("task/layer embedding size"));
+  s.add(ConfigKey::integer("hyper.hidden", 32)
+            .min(1)
+            .max(kMaxWidth)
+            .help("hypernetworks' hidden width"));
   s.add(ConfigKey::integer("polyhistor.factor_rank", 2)
             .min(1)
             .max(kMaxWidth)
             .help("rank of the decomposed hypernetworks' template factors"));
-  s.add(ConfigKey::integer("maestro.max_rank", 8).min(1).max(kMaxWidth).help("Maestro's rank before truncation"));
+  s.add(ConfigKey::integer("maestro.max_rank", 8)
+            .min(1)
+            .max(kMaxWidth)
+            .help("Maestro's rank before truncation"));
   s.add(ConfigKey::real("maestro.lasso", 1e-4).min(0).help("Maestro's group-lasso weight"));
   s.add(ConfigKey::real("maestro.tolerance", 0.1)
             .greater_than(0)

@@ -124,16 +124,16 @@ data::Dataset first_images(const data::Dataset& d, int64_t n) {
 MultitaskData load_multitask_data(const io::Config& c) {
   const std::string root = data_root(c);
   MultitaskData d;
-  auto train =
-      first_images(data::load_fashion_mnist(root, data::Split::kTrain), c.get_int("data.train_limit"));
+  auto train = first_images(
+      data::load_fashion_mnist(root, data::Split::kTrain), c.get_int("data.train_limit"));
   const int64_t val_size = c.get_int("data.val_size");
   HNET_CHECK_INPUT(
       val_size + 2 <= train.size(), "config key 'data.val_size' must leave at least 2 of the ",
       train.size(), " training images for training, got ", val_size);
   const int64_t n = train.size() - val_size;
   d.train_images = {train.images.narrow(0, 0, n), train.labels.narrow(0, 0, n)};
-  d.test_images =
-      first_images(data::load_fashion_mnist(root, data::Split::kTest), c.get_int("data.test_limit"));
+  d.test_images = first_images(
+      data::load_fashion_mnist(root, data::Split::kTest), c.get_int("data.test_limit"));
   d.train = multitask::derive_task_data(d.train_images);
   d.val = multitask::derive_task_data(
       {train.images.narrow(0, n, val_size), train.labels.narrow(0, n, val_size)});
@@ -157,8 +157,8 @@ adapters::Encoder load_backbone(const io::Config& c, const std::string& file) {
     io::load_module_state(saved, *encoder, "");
   } catch (const c10::ValueError& e) {
     HNET_CHECK_INPUT(
-        false, "backbone file ", io::clipped(file), " is an encoder of another architecture: ",
-        e.what_without_backtrace());
+        false, "backbone file ", io::clipped(file),
+        " is an encoder of another architecture: ", e.what_without_backtrace());
   }
   return encoder;
 }
@@ -246,7 +246,8 @@ MultitaskMethodResult run_single(Context& x) {
   const int64_t batch = x.c.get_int("eval.batch_size");
   for (const auto& task : x.tasks) {
     auto model = new_model(x, {task});
-    train_method_phase(x, model, std::string(kReference) + " " + task.name, training_options(x.c, true));
+    train_method_phase(
+        x, model, std::string(kReference) + " " + task.name, training_options(x.c, true));
     r.test.push_back(multitask::evaluate_multitask(model, x.d.test, batch)[0]);
     r.val.push_back(multitask::evaluate_multitask(model, x.d.val, batch)[0]);
     x.progress.finish(task.metric + " " + std::to_string(r.test.back()));
@@ -265,7 +266,8 @@ void maestro_ranks(
   const int64_t tasks = static_cast<int64_t>(x.tasks.size());
   auto params_at = [&](const std::vector<int64_t>& ranks) {
     int64_t n = 0;
-    for (size_t l = 0; l < layers.size(); ++l) n += tasks * adapters::lora_parameters(layers[l], ranks[l]);
+    for (size_t l = 0; l < layers.size(); ++l)
+      n += tasks * adapters::lora_parameters(layers[l], ranks[l]);
     return n;
   };
   s.maestro_curve.clear();
@@ -287,8 +289,7 @@ MultitaskMethodResult run_method(
   MultitaskMethodResult r;
   r.method = method;
   auto model = new_model(x, x.tasks);
-  model.adaptation =
-      make_adaptation(method, x.c, layers, static_cast<int64_t>(x.tasks.size()));
+  model.adaptation = make_adaptation(method, x.c, layers, static_cast<int64_t>(x.tasks.size()));
   const bool full = method == "multi";
   train_method_phase(x, model, method, training_options(x.c, full));
   if (full) r.trainable_params = encoder_parameters(model.encoder);
@@ -315,14 +316,15 @@ json method_json(const MultitaskMethodResult& r, const std::vector<std::string>&
     per_task[tasks[t]] = r.test[t];
     val_per_task[tasks[t]] = r.val[t];
   }
-  return {{"method", r.method},
-          {"trainable_params", r.trainable_params},
-          {"decoder_params", r.decoder_params},
-          {"delta_m", r.delta_m},
-          {"val_delta_m", r.val_delta_m},
-          {"per_task", per_task},
-          {"val_per_task", val_per_task},
-          {"wall_seconds", r.wall_seconds}};
+  return {
+      {"method", r.method},
+      {"trainable_params", r.trainable_params},
+      {"decoder_params", r.decoder_params},
+      {"delta_m", r.delta_m},
+      {"val_delta_m", r.val_delta_m},
+      {"per_task", per_task},
+      {"val_per_task", val_per_task},
+      {"wall_seconds", r.wall_seconds}};
 }
 
 // The methods an earlier, killed run of the same configuration finished
@@ -354,7 +356,8 @@ std::vector<MultitaskMethodResult> finished_methods(
       done.push_back(std::move(r));
     }
   } catch (const json::exception& e) {
-    HNET_CHECK_INPUT(false, "run file ", io::clipped(path), " is not a multitask summary: ", e.what());
+    HNET_CHECK_INPUT(
+        false, "run file ", io::clipped(path), " is not a multitask summary: ", e.what());
   }
   return done;
 }
@@ -379,8 +382,8 @@ void write_delta_m_plot(const fs::path& dir, const MultitaskSummary& s, std::ost
 }  // namespace
 
 std::vector<std::string> multitask_methods() {
-  return {"single",      "multi",      "decoders",        "adapter", "lora", "flora",
-          "hyperformer", "polyhistor", "polyhistor_lite", "maestro"};
+  return {"single", "multi",       "decoders",   "adapter",         "lora",
+          "flora",  "hyperformer", "polyhistor", "polyhistor_lite", "maestro"};
 }
 
 std::string MultitaskSummary::to_json() const {
@@ -388,18 +391,14 @@ std::string MultitaskSummary::to_json() const {
   for (const auto& r : methods) methods_json.push_back(method_json(r, tasks));
   json curve = json::array();
   for (const auto& p : maestro_curve) {
-    curve.push_back({{"rank", p.rank}, {"trainable_params", p.trainable_params}, {"delta_m", p.delta_m}});
+    curve.push_back(
+        {{"rank", p.rank}, {"trainable_params", p.trainable_params}, {"delta_m", p.delta_m}});
   }
-  return json{{"method", "multitask"},
-              {"tasks", tasks},
-              {"metrics", metrics},
-              {"reference", kReference},
-              {"methods", methods_json},
-              {"maestro_learned_ranks", maestro_ranks},
-              {"maestro_curve", curve},
-              {"seed", seed},
-              {"threads", threads},
-              {"wall_seconds", wall_seconds}}
+  return json{{"method", "multitask"},   {"tasks", tasks},
+              {"metrics", metrics},      {"reference", kReference},
+              {"methods", methods_json}, {"maestro_learned_ranks", maestro_ranks},
+              {"maestro_curve", curve},  {"seed", seed},
+              {"threads", threads},      {"wall_seconds", wall_seconds}}
       .dump(2);
 }
 
@@ -445,16 +444,18 @@ MultitaskSummary run_multitask(
   const auto saved_backbone = (dir / "backbone.safetensors").string();
   if (!encoder) {
     encoder = continuing && io::path_exists(saved_backbone) ? load_backbone(c, saved_backbone)
-                                                             : pretrained_backbone(c, d, progress);
+                                                            : pretrained_backbone(c, d, progress);
   }
   const auto state = io::module_state(*encoder, "");
   if (given.empty()) {
-    io::save_safetensors(saved_backbone, state, {{"format", kBackboneFormat}, {"config", c.to_yaml()}});
+    io::save_safetensors(
+        saved_backbone, state, {{"format", kBackboneFormat}, {"config", c.to_yaml()}});
   }
   MetricsLog metrics((dir / "metrics.jsonl").string(), continuing);
   Context x{c, d, tasks, state, progress, metrics};
   for (const auto& method : method_list) {
-    auto it = std::find_if(done.begin(), done.end(), [&](const auto& r) { return r.method == method; });
+    auto it =
+        std::find_if(done.begin(), done.end(), [&](const auto& r) { return r.method == method; });
     if (it != done.end()) {
       log << method << ": finished in an earlier run\n";
       s.methods.push_back(*it);

@@ -23,8 +23,7 @@ std::string curves_script(
   std::ostringstream s;
   s.imbue(std::locale::classic());
   s.precision(17);
-  s << detail::chart_preamble(title, xlabel, ylabel)
-    << "set yrange [" << low << ":1]\n"
+  s << detail::chart_preamble(title, xlabel, ylabel) << "set yrange [" << low << ":1]\n"
     << "set grid\n"
     << "set key bottom right\n";
   // Few whole-number x values (grid points, task numbers): a tick at each.
@@ -58,8 +57,8 @@ std::string chart_preamble(
          "} else {\n"
          "  set terminal png noenhanced size 720,480\n"
          "}\n"
-         "set title " + quote(title) + "\nset xlabel " + quote(xlabel) + "\nset ylabel " +
-         quote(ylabel) + "\n";
+         "set title " +
+         quote(title) + "\nset xlabel " + quote(xlabel) + "\nset ylabel " + quote(ylabel) + "\n";
 }
 
 }  // namespace detail

@@ -20,14 +20,13 @@ std::string points_script(
   std::ostringstream s;
   s.imbue(std::locale::classic());
   s.precision(17);
-  s << detail::chart_preamble(title, xlabel, ylabel)
-    << "set logscale x\n"
+  s << detail::chart_preamble(title, xlabel, ylabel) << "set logscale x\n"
     << "set offsets graph 0.08, graph 0.15, graph 0.1, graph 0.1\n"
     << "set grid\n"
     << "unset key\n";
   for (size_t k = 0; k < points.size(); ++k) {
-    s << "set label " << k + 1 << " " << detail::quote(points[k].label) << " at "
-      << points[k].x << "," << points[k].y << " offset 0.8,0.5 noenhanced\n";
+    s << "set label " << k + 1 << " " << detail::quote(points[k].label) << " at " << points[k].x
+      << "," << points[k].y << " offset 0.8,0.5 noenhanced\n";
   }
   s << "$p << EOD\n";
   for (const auto& p : points) s << p.x << " " << p.y << "\n";
@@ -39,8 +38,8 @@ std::string points_script(
 }  // namespace
 
 void plot_labelled_points(
-    const std::string& png_path, const std::vector<LabelledPoint>& points,
-    const std::string& title, const std::string& xlabel, const std::string& ylabel) {
+    const std::string& png_path, const std::vector<LabelledPoint>& points, const std::string& title,
+    const std::string& xlabel, const std::string& ylabel) {
   TORCH_CHECK(!points.empty(), kPointsWho, ": points must not be empty");
   for (size_t i = 0; i < points.size(); ++i) {
     TORCH_CHECK(

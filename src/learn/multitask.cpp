@@ -34,7 +34,8 @@ const std::vector<TaskInfo>& known_tasks() {
 }
 
 torch::Tensor sobel_magnitude(const torch::Tensor& images) {
-  const auto gx = torch::tensor({-1.f, 0.f, 1.f, -2.f, 0.f, 2.f, -1.f, 0.f, 1.f}).view({1, 1, 3, 3});
+  const auto gx =
+      torch::tensor({-1.f, 0.f, 1.f, -2.f, 0.f, 2.f, -1.f, 0.f, 1.f}).view({1, 1, 3, 3});
   const auto gy = gx.transpose(2, 3).contiguous();
   const auto opts = F::Conv2dFuncOptions().padding(1);
   const auto x = F::conv2d(images, gx, opts), y = F::conv2d(images, gy, opts);
@@ -121,9 +122,9 @@ TaskInfo task_info(const std::string& name) {
 }
 
 TaskData TaskData::rows(const torch::Tensor& index) const {
-  return {images.index_select(0, index), labels.index_select(0, index),
-          segment.index_select(0, index), edges.index_select(0, index),
-          distance.index_select(0, index)};
+  return {
+      images.index_select(0, index), labels.index_select(0, index), segment.index_select(0, index),
+      edges.index_select(0, index), distance.index_select(0, index)};
 }
 
 TaskData derive_task_data(const data::Dataset& d) {
@@ -133,7 +134,8 @@ TaskData derive_task_data(const data::Dataset& d) {
   t.labels = d.labels;
   const auto mask = d.images > kForegroundThreshold;
   t.segment = torch::where(
-                  mask.squeeze(1), d.labels.view({-1, 1, 1}).expand({-1, d.images.size(2), d.images.size(3)}),
+                  mask.squeeze(1),
+                  d.labels.view({-1, 1, 1}).expand({-1, d.images.size(2), d.images.size(3)}),
                   torch::full({}, data::kFashionMnistClasses, torch::kLong))
                   .contiguous();
   t.edges = sobel_magnitude(d.images);
@@ -142,13 +144,14 @@ TaskData derive_task_data(const data::Dataset& d) {
 }
 
 DecoderImpl::DecoderImpl(
-    const std::vector<int64_t>& stage_widths, const TaskInfo& task, int64_t dim,
-    int64_t image_size)
+    const std::vector<int64_t>& stage_widths, const TaskInfo& task, int64_t dim, int64_t image_size)
     : dense_(task.kind != TaskKind::kClassify), image_size_(image_size) {
-  HNET_CHECK_INPUT(!stage_widths.empty(), "decoder of task '", task.name, "': the encoder has no stages");
+  HNET_CHECK_INPUT(
+      !stage_widths.empty(), "decoder of task '", task.name, "': the encoder has no stages");
   HNET_CHECK_INPUT(dim >= 1, "decoder of task '", task.name, "': dim must be >= 1, got ", dim);
   if (!dense_) {
-    classifier_ = register_module("classifier", torch::nn::Linear(stage_widths.back(), task.outputs));
+    classifier_ =
+        register_module("classifier", torch::nn::Linear(stage_widths.back(), task.outputs));
     return;
   }
   for (size_t s = 0; s < stage_widths.size(); ++s) {
@@ -162,7 +165,9 @@ DecoderImpl::DecoderImpl(
 
 torch::Tensor DecoderImpl::forward(const std::vector<torch::Tensor>& stages) {
   if (!dense_) return classifier_(stages.back().mean({2, 3}));
-  TORCH_CHECK(stages.size() == lateral_.size(), "decoder: ", lateral_.size(), " stages expected, got ", stages.size());
+  TORCH_CHECK(
+      stages.size() == lateral_.size(), "decoder: ", lateral_.size(), " stages expected, got ",
+      stages.size());
   torch::Tensor sum;
   for (size_t s = 0; s < stages.size(); ++s) {
     auto z = lateral_[s](stages[s]);
@@ -257,10 +262,12 @@ std::vector<double> evaluate_multitask(MultitaskModel& model, const TaskData& d,
     const int64_t n = std::min(batch, d.size() - start);
     const auto b = d.rows(torch::arange(start, start + n));
     const auto outputs = model.forward(b.images);
-    for (size_t t = 0; t < model.tasks.size(); ++t) accumulate(model.tasks[t], outputs[t], b, sums[t]);
+    for (size_t t = 0; t < model.tasks.size(); ++t)
+      accumulate(model.tasks[t], outputs[t], b, sums[t]);
   }
   std::vector<double> metrics;
-  for (size_t t = 0; t < model.tasks.size(); ++t) metrics.push_back(finish(model.tasks[t], sums[t]));
+  for (size_t t = 0; t < model.tasks.size(); ++t)
+    metrics.push_back(finish(model.tasks[t], sums[t]));
   return metrics;
 }
 
@@ -268,9 +275,8 @@ double delta_m(
     const std::vector<TaskInfo>& tasks, const std::vector<double>& metrics,
     const std::vector<double>& reference) {
   HNET_CHECK_INPUT(
-      metrics.size() == tasks.size() && reference.size() == tasks.size(), "delta_m: ",
-      tasks.size(), " tasks but ", metrics.size(), " metrics and ", reference.size(),
-      " reference values");
+      metrics.size() == tasks.size() && reference.size() == tasks.size(), "delta_m: ", tasks.size(),
+      " tasks but ", metrics.size(), " metrics and ", reference.size(), " reference values");
   double sum = 0;
   for (size_t t = 0; t < tasks.size(); ++t) {
     HNET_CHECK_INPUT(
@@ -289,7 +295,8 @@ void pretrain_encoder(
       classes >= 2 && classes <= data::kFashionMnistClasses,
       "pretraining classes must lie in [2, 10], got ", classes);
   const auto keep = train.labels.lt(classes).nonzero().squeeze(1);
-  HNET_CHECK_INPUT(keep.numel() >= 2, "pretraining: fewer than 2 training images of classes 0..", classes - 1);
+  HNET_CHECK_INPUT(
+      keep.numel() >= 2, "pretraining: fewer than 2 training images of classes 0..", classes - 1);
   const auto images = train.images.index_select(0, keep);
   const auto labels = train.labels.index_select(0, keep);
   torch::nn::Linear head(encoder->stage_widths().back(), classes);
@@ -301,7 +308,8 @@ void pretrain_encoder(
   for (int64_t step = 1; step <= steps; ++step) {
     const auto index = sampler.next();
     const auto stages = encoder->forward(images.index_select(0, index));
-    const auto loss = F::cross_entropy(head(stages.back().mean({2, 3})), labels.index_select(0, index));
+    const auto loss =
+        F::cross_entropy(head(stages.back().mean({2, 3})), labels.index_select(0, index));
     optimizer.zero_grad();
     loss.backward();
     optimizer.step();

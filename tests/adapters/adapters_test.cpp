@@ -150,8 +150,8 @@ TEST(Adaptations, ParameterCountsMatchHandComputation) {
   // Polyhistor: template width 4, factor rank 1, rank 2; scaling kernels of
   // 1 and 2 entries (down and up) per task, or once (Lite).
   PolyhistorAdapters poly(layers, 2, small_hypernetwork());
-  const int64_t shared = 2 * 3 + 2 * 3 + 2 * (6 + 1) * 5 + (5 + 1) * (2 * 4 * 1) +
-                         (5 + 1) * (2 * 2 * 1 + 2);
+  const int64_t shared =
+      2 * 3 + 2 * 3 + 2 * (6 + 1) * 5 + (5 + 1) * (2 * 4 * 1) + (5 + 1) * (2 * 2 * 1 + 2);
   EXPECT_EQ(count(poly), shared + 2 * 2 * (1 + 2));
   auto lite_options = small_hypernetwork();
   lite_options.shared_kernels = true;
@@ -229,16 +229,19 @@ TEST(Adaptations, BadShapesNameTheLayer) {
       test::error_message([&] { LoraUpdates(layers, 1, 5); }),
       HasSubstr("rank 5 exceeds what conv layer 0 allows: min(out 4, in*k*k 9) = 4"));
   EXPECT_THAT(
-      test::error_message([&] { TuckerUpdates(layers, 1, {{1, 1, 1}, {1, 1, 1, 1}}); }),
+      test::error_message([&] {
+        TuckerUpdates(layers, 1, {{1, 1, 1}, {1, 1, 1, 1}});
+      }),
       HasSubstr("Tucker ranks of conv layer 0: 4 entries (out, in, h, w) expected, got 3"));
   EXPECT_THAT(
-      test::error_message([&] { TuckerUpdates(layers, 1, {{1, 1, 1, 1}, {1, 5, 1, 1}}); }),
+      test::error_message([&] {
+        TuckerUpdates(layers, 1, {{1, 1, 1, 1}, {1, 5, 1, 1}});
+      }),
       HasSubstr("Tucker rank 'in' of conv layer 1 must lie in [1, 4], got 5"));
   auto o = small_encoder();
   o.widths = {4, 6};
   EXPECT_THAT(
-      test::error_message(
-          [&] { PolyhistorAdapters(encoder_layers(o), 1, small_hypernetwork()); }),
+      test::error_message([&] { PolyhistorAdapters(encoder_layers(o), 1, small_hypernetwork()); }),
       HasSubstr("the 6 channels of conv layer 1 are not a multiple of the narrowest layer's 4"));
   EXPECT_THAT(
       test::error_message([&] { BottleneckAdapters(layers, 1, 5); }),

@@ -44,7 +44,9 @@ TEST(MultitaskMetrics, DeltaMIsTheMeanSignedRelativeChange) {
   EXPECT_NEAR(delta_m(tasks, {0.5, 0.02}, {0.4, 0.025}), 22.5, 1e-9);
   EXPECT_NEAR(delta_m(tasks, {0.4, 0.025}, {0.4, 0.025}), 0.0, 1e-12);
   EXPECT_THAT(
-      test::error_message([&] { delta_m(tasks, {0.5}, {0.4, 0.025}); }),
+      test::error_message([&] {
+        delta_m(tasks, {0.5}, {0.4, 0.025});
+      }),
       HasSubstr("2 tasks but 1 metrics"));
   EXPECT_THAT(
       test::error_message([] { task_info("depth"); }),
@@ -90,8 +92,8 @@ TEST(MultitaskMetrics, EvaluationOfKnownOutputs) {
 
 TEST(MultitaskTraining, OnlyTheAdaptationAndDecodersGetGradients) {
   test::seed_torch();
-  auto d = derive_task_data(
-      {torch::rand({16, 1, 8, 8}), torch::randint(0, 10, {16}, torch::kLong)});
+  auto d =
+      derive_task_data({torch::rand({16, 1, 8, 8}), torch::randint(0, 10, {16}, torch::kLong)});
   MultitaskModel m;
   adapters::EncoderOptions o;
   o.widths = {4, 8};

@@ -77,8 +77,8 @@ TEST_F(MultitaskCli, WritesEveryMethodAndContinues) {
 
   // The backbone of this run does not fit an encoder of other widths.
   auto other = test::run_hnet(
-      {"multitask", config_, "backbone.widths=[4, 16]", "backbone.file=" + out + "/backbone.safetensors",
-       "--out", path("other")},
+      {"multitask", config_, "backbone.widths=[4, 16]",
+       "backbone.file=" + out + "/backbone.safetensors", "--out", path("other")},
       {}, dir_.string());
   EXPECT_EQ(other.status, 2) << other.err;
   EXPECT_THAT(other.err, HasSubstr("is an encoder of another architecture"));
@@ -98,9 +98,10 @@ TEST_F(MultitaskCli, BadInputExitsWithTwoAndNamesIt) {
     const auto out = path("bad");
     auto r = test::run_hnet(
         {"multitask", config_, override,
-         "multitask.methods=" + std::string(override.rfind("multitask.methods", 0) == 0
-                                                ? override.substr(18)
-                                                : "single,lora,flora,polyhistor"),
+         "multitask.methods=" + std::string(
+                                    override.rfind("multitask.methods", 0) == 0
+                                        ? override.substr(18)
+                                        : "single,lora,flora,polyhistor"),
          "--out", out},
         {}, dir_.string());
     EXPECT_EQ(r.status, 2) << override << ": " << r.err;

@@ -25,7 +25,9 @@ void print_table(const MultitaskSummary& s) {
   }
   std::printf("\n");
   for (const auto& r : s.methods) {
-    std::printf("%-16s %12lld %+8.2f%%", r.method.c_str(), static_cast<long long>(r.trainable_params), r.delta_m);
+    std::printf(
+        "%-16s %12lld %+8.2f%%", r.method.c_str(), static_cast<long long>(r.trainable_params),
+        r.delta_m);
     for (double v : r.test) std::printf(" %14.4f", v);
     std::printf("\n");
   }
@@ -64,7 +66,8 @@ void add_multitask_command(CLI::App& app) {
   auto args = std::make_shared<MultitaskArgs>();
   cmd->add_option("config", args->config, "YAML config (see configs/multitask_fmnist.yaml)");
   cmd->add_option("overrides", args->overrides, "key=value overrides, e.g. optimizer.steps=500");
-  cmd->add_option("--out", args->out, "output folder (default runs/<config>-<time>); run again to continue");
+  cmd->add_option(
+      "--out", args->out, "output folder (default runs/<config>-<time>); run again to continue");
   cmd->add_flag("--list-keys", args->list_keys, "print every config key and its rule, then exit");
   cmd->callback([args] { run_multitask_command(*args); });
 }

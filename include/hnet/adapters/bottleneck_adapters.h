@@ -46,10 +46,10 @@ class BottleneckAdapters : public Adaptation {
 };
 
 struct AdapterHypernetworkOptions {
-  int64_t rank = 4;        ///< adapter hidden channels
-  int64_t embedding = 16;  ///< task and layer embedding size
-  int64_t hidden = 32;     ///< hypernetwork hidden width
-  int64_t factor_rank = 2; ///< Polyhistor: rank of the template's factors
+  int64_t rank = 4;             ///< adapter hidden channels
+  int64_t embedding = 16;       ///< task and layer embedding size
+  int64_t hidden = 32;          ///< hypernetwork hidden width
+  int64_t factor_rank = 2;      ///< Polyhistor: rank of the template's factors
   bool shared_kernels = false;  ///< Polyhistor-Lite
 };
 

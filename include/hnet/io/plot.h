@@ -88,8 +88,8 @@ struct LabelledPoint {
 /// ensures:  as plot_accuracy_matrix: the complete PNG or an untouched path
 ///           and a c10::Error naming the bad point.
 void plot_labelled_points(
-    const std::string& png_path, const std::vector<LabelledPoint>& points,
-    const std::string& title, const std::string& xlabel, const std::string& ylabel);
+    const std::string& png_path, const std::vector<LabelledPoint>& points, const std::string& title,
+    const std::string& xlabel, const std::string& ylabel);
 
 /// True when `gnuplot` can be run: `gnuplot --version`, found on `PATH`,
 /// starts and exits with status 0.

@@ -36,9 +36,9 @@ enum class TaskKind { kSegment, kEdges, kDistance, kClassify };
 struct TaskInfo {
   std::string name;
   TaskKind kind;
-  std::string metric;     ///< "miou", "mse" or "acc"
-  bool lower_is_better;   ///< for Delta_m
-  int64_t outputs;        ///< decoder output channels (or classes)
+  std::string metric;    ///< "miou", "mse" or "acc"
+  bool lower_is_better;  ///< for Delta_m
+  int64_t outputs;       ///< decoder output channels (or classes)
 };
 
 /// The task called `name`; c10::ValueError naming it and the known tasks otherwise.
@@ -69,8 +69,9 @@ TaskData derive_task_data(const data::Dataset& d);
 /// Classification: the last stage averaged over space, then a linear layer.
 class DecoderImpl : public torch::nn::Module {
  public:
-  DecoderImpl(const std::vector<int64_t>& stage_widths, const TaskInfo& task, int64_t dim,
-              int64_t image_size);
+  DecoderImpl(
+      const std::vector<int64_t>& stage_widths, const TaskInfo& task, int64_t dim,
+      int64_t image_size);
   torch::Tensor forward(const std::vector<torch::Tensor>& stages);
 
  private:
@@ -117,7 +118,8 @@ void train_multitask(
     const std::function<void(int64_t, double)>& on_step);
 
 /// Every task's metric on `d` (eval mode, no gradients, batches of `batch_size`).
-std::vector<double> evaluate_multitask(MultitaskModel& model, const TaskData& d, int64_t batch_size);
+std::vector<double> evaluate_multitask(
+    MultitaskModel& model, const TaskData& d, int64_t batch_size);
 
 /// Delta_m (Maninis et al. 2019, as Polyhistor reports it), in percent:
 /// mean over tasks of (-1)^{lower_is_better} (metric - reference) / reference * 100.
