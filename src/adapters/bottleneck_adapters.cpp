@@ -83,19 +83,20 @@ torch::Tensor HyperformerAdapters::adapt_features(
 
 PolyhistorAdapters::PolyhistorAdapters(
     const std::vector<ConvLayerShape>& layers, int64_t tasks, const AdapterHypernetworkOptions& o)
-    : layers_(layers),
-      rank_(o.rank),
-      factor_rank_(o.factor_rank),
-      shared_kernels_(o.shared_kernels) {
+    : layers_(layers), rank_(o.rank), factor_rank_(o.factor_rank), lite_(o.lite) {
   check_rank(layers, o.rank);
   HNET_CHECK_INPUT(
       o.factor_rank >= 1 && o.factor_rank <= o.rank, "Polyhistor factor rank must lie in [1, ",
       o.rank, "] (the adapter rank), got ", o.factor_rank);
+  // Polyhistor emits factors for the widest layer (sliced per layer, as
+  // Hyperformer does); Lite emits a template of the narrowest layer's width.
   template_width_ = layers.front().out;
-  for (const auto& l : layers) template_width_ = std::min(template_width_, l.out);
-  for (size_t l = 0; l < layers.size(); ++l) {
+  for (const auto& l : layers) {
+    template_width_ = lite_ ? std::min(template_width_, l.out) : std::max(template_width_, l.out);
+  }
+  for (size_t l = 0; lite_ && l < layers.size(); ++l) {
     HNET_CHECK_INPUT(
-        layers[l].out % template_width_ == 0, "Polyhistor: the ", layers[l].out,
+        layers[l].out % template_width_ == 0, "Polyhistor-Lite: the ", layers[l].out,
         " channels of conv layer ", l, " are not a multiple of the narrowest layer's ",
         template_width_, " (the template width)");
   }
@@ -114,17 +115,11 @@ PolyhistorAdapters::PolyhistorAdapters(
     right_head_->weight.narrow(0, rank_ * k, rank_ * k).zero_();
     right_head_->bias.narrow(0, rank_ * k, rank_ * k).zero_();
   }
-  const int64_t kernel_sets = shared_kernels_ ? 1 : tasks;
-  down_kernels_.resize(kernel_sets);
-  up_kernels_.resize(kernel_sets);
-  for (int64_t t = 0; t < kernel_sets; ++t) {
-    for (size_t l = 0; l < layers.size(); ++l) {
-      const int64_t s = layers[l].out / ct;
-      down_kernels_[t].push_back(
-          register_parameter(parameter_name("down_kernel", t, l), torch::ones({s})));
-      up_kernels_[t].push_back(
-          register_parameter(parameter_name("up_kernel", t, l), torch::ones({s})));
-    }
+  for (size_t l = 0; lite_ && l < layers.size(); ++l) {
+    const int64_t s = layers[l].out / ct;
+    down_kernels_.push_back(
+        register_parameter(parameter_name("down_kernel", 0, l), torch::ones({s})));
+    up_kernels_.push_back(register_parameter(parameter_name("up_kernel", 0, l), torch::ones({s})));
   }
 }
 
@@ -134,19 +129,24 @@ torch::Tensor PolyhistorAdapters::adapt_features(
   const auto e = torch::cat({task_embedding_[task], layer_embedding_[layer]});
   const auto left = left_head_(torch::relu(left_trunk_(e)));
   const auto right = right_head_(torch::relu(right_trunk_(e)));
-  // Templates [c_t, r]: left [c_t, k] times right [r, k] transposed.
-  const auto down_t = left.narrow(0, 0, ct * k)
-                          .view({ct, k})
-                          .mm(right.narrow(0, 0, rank_ * k).view({rank_, k}).t());
-  const auto up_t = left.narrow(0, ct * k, ct * k)
-                        .view({ct, k})
-                        .mm(right.narrow(0, rank_ * k, rank_ * k).view({rank_, k}).t());
+  // [c_t, r]: left [c_t, k] times right [r, k] transposed.
+  auto down = left.narrow(0, 0, ct * k)
+                  .view({ct, k})
+                  .mm(right.narrow(0, 0, rank_ * k).view({rank_, k}).t());
+  auto up = left.narrow(0, ct * k, ct * k)
+                .view({ct, k})
+                .mm(right.narrow(0, rank_ * k, rank_ * k).view({rank_, k}).t());
   const auto down_b = right.narrow(0, 2 * rank_ * k, rank_);
-  const size_t set = shared_kernels_ ? 0 : static_cast<size_t>(task);
-  // kron(kernel [s, 1], template [c_t, r]) = [s c_t, r]: scaled copies of the template.
-  const auto down = torch::kron(down_kernels_[set][layer].unsqueeze(1), down_t).t();
-  const auto up = torch::kron(up_kernels_[set][layer].unsqueeze(1), up_t);
-  return bottleneck(h, down, down_b, up, torch::Tensor());
+  const int64_t c = layers_[layer].out;
+  if (lite_) {
+    // kron(kernel [s, 1], template [c_t, r]) = [s c_t, r]: scaled copies of the template.
+    down = torch::kron(down_kernels_[layer].unsqueeze(1), down);
+    up = torch::kron(up_kernels_[layer].unsqueeze(1), up);
+  } else {
+    down = down.narrow(0, 0, c);
+    up = up.narrow(0, 0, c);
+  }
+  return bottleneck(h, down.t(), down_b, up, torch::Tensor());
 }
 
 }  // namespace hnet::adapters

@@ -79,6 +79,10 @@ void MaestroUpdates::begin_step(torch::Generator& generator) {
   for (size_t l = 0; l < active_.size(); ++l) active_[l] = draws[l].item<int64_t>();
 }
 
+void MaestroUpdates::finish_training() {
+  active_.assign(active_.size(), rank_);
+}
+
 torch::Tensor MaestroUpdates::penalty() {
   if (lasso_ == 0) return {};
   torch::Tensor sum;

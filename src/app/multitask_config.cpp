@@ -20,7 +20,7 @@ io::ConfigSchema multitask_config_schema() {
             "multitask.methods",
             "single,multi,decoders,adapter,lora,flora,hyperformer,polyhistor,polyhistor_lite,"
             "maestro")
-            .help("comma-separated methods; single (the Delta_m reference) must be among them"));
+            .help("comma-separated methods; single (the Delta_m reference) must come first"));
   s.add(ConfigKey::int_list("backbone.widths", {16, 32, 64, 128})
             .min(1)
             .max(kMaxWidth)

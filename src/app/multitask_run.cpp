@@ -3,7 +3,9 @@
 
 #include "hnet/app/multitask_run.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -68,17 +70,26 @@ adapters::AdapterHypernetworkOptions hypernetwork_options(const io::Config& c, b
   o.embedding = c.get_int("hyper.embedding");
   o.hidden = c.get_int("hyper.hidden");
   o.factor_rank = c.get_int("polyhistor.factor_rank");
-  o.shared_kernels = lite;
+  o.lite = lite;
   return o;
 }
 
 std::vector<std::vector<int64_t>> flora_ranks(
     const io::Config& c, const std::vector<ConvLayerShape>& layers) {
   const auto given = c.get_int_list("flora.ranks");
+  HNET_CHECK_INPUT(
+      given.empty() || given.size() == 4,
+      "config key 'flora.ranks' must hold 4 entries (out, in, h, w) or none, got ", given.size());
   std::vector<std::vector<int64_t>> ranks;
   for (const auto& l : layers) {
-    ranks.push_back(
-        given.empty() ? adapters::tucker_ranks_matching_lora(l, c.get_int("lora.rank")) : given);
+    if (given.empty()) {
+      ranks.push_back(adapters::tucker_ranks_matching_lora(l, c.get_int("lora.rank")));
+    } else {
+      // One tuple for every layer, each entry at most the layer's dimension.
+      ranks.push_back(
+          {std::min(given[0], l.out), std::min(given[1], l.in), std::min(given[2], l.kernel),
+           std::min(given[3], l.kernel)});
+    }
   }
   return ranks;
 }
@@ -109,6 +120,13 @@ std::shared_ptr<adapters::Adaptation> make_adaptation(
         layers, tasks, hypernetwork_options(c, method == "polyhistor_lite"));
   }
   return nullptr;
+}
+
+// The encoder's parameter count from its layer shapes, before it is built.
+int64_t planned_encoder_parameters(const std::vector<ConvLayerShape>& layers) {
+  int64_t n = 0;
+  for (const auto& l : layers) n += l.out * l.in * l.kernel * l.kernel + l.out;
+  return n;
 }
 
 struct MultitaskData {
@@ -260,7 +278,7 @@ MultitaskMethodResult run_single(Context& x) {
 // Maestro: the learned ranks, then the truncation curve (every layer at rank k).
 void maestro_ranks(
     Context& x, multitask::MultitaskModel& model, const std::vector<ConvLayerShape>& layers,
-    const std::vector<double>& reference, MultitaskMethodResult& r, MultitaskSummary& s) {
+    const std::vector<double>& reference, MultitaskSummary& s) {
   auto& maestro = static_cast<adapters::MaestroUpdates&>(*model.adaptation);
   const int64_t batch = x.c.get_int("eval.batch_size");
   const int64_t tasks = static_cast<int64_t>(x.tasks.size());
@@ -279,7 +297,7 @@ void maestro_ranks(
   }
   s.maestro_ranks = maestro.learned_ranks(x.c.get_float("maestro.tolerance"));
   maestro.set_ranks(s.maestro_ranks);
-  r.trainable_params = params_at(s.maestro_ranks);
+  s.maestro_learned_params = params_at(s.maestro_ranks);
 }
 
 MultitaskMethodResult run_method(
@@ -292,9 +310,10 @@ MultitaskMethodResult run_method(
   model.adaptation = make_adaptation(method, x.c, layers, static_cast<int64_t>(x.tasks.size()));
   const bool full = method == "multi";
   train_method_phase(x, model, method, training_options(x.c, full));
+  x.progress.finish();
   if (full) r.trainable_params = encoder_parameters(model.encoder);
   if (model.adaptation) r.trainable_params = io::parameter_count(*model.adaptation);
-  if (method == "maestro") maestro_ranks(x, model, layers, reference.test, r, s);
+  if (method == "maestro") maestro_ranks(x, model, layers, reference.test, s);
   const int64_t batch = x.c.get_int("eval.batch_size");
   r.test = multitask::evaluate_multitask(model, x.d.test, batch);
   r.val = multitask::evaluate_multitask(model, x.d.val, batch);
@@ -338,6 +357,8 @@ std::vector<MultitaskMethodResult> finished_methods(
   try {
     const auto j = json::parse(io::read_file(path, kMostSummaryBytes));
     s.maestro_ranks = j.at("maestro_learned_ranks").get<std::vector<int64_t>>();
+    s.maestro_learned_params = j.at("maestro_learned_params").get<int64_t>();
+    s.metrics_bytes = j.at("metrics_bytes").get<int64_t>();
     for (const auto& p : j.at("maestro_curve")) {
       s.maestro_curve.push_back(
           {p.at("rank").get<int64_t>(), p.at("trainable_params").get<int64_t>(),
@@ -369,7 +390,7 @@ void write_delta_m_plot(const fs::path& dir, const MultitaskSummary& s, std::ost
   }
   std::vector<io::LabelledPoint> points;
   for (const auto& r : s.methods) {
-    if (r.trainable_params > 0) {
+    if (r.trainable_params > 0 && std::isfinite(r.delta_m)) {
       points.push_back({r.method, static_cast<double>(r.trainable_params), r.delta_m});
     }
   }
@@ -394,11 +415,19 @@ std::string MultitaskSummary::to_json() const {
     curve.push_back(
         {{"rank", p.rank}, {"trainable_params", p.trainable_params}, {"delta_m", p.delta_m}});
   }
-  return json{{"method", "multitask"},   {"tasks", tasks},
-              {"metrics", metrics},      {"reference", kReference},
-              {"methods", methods_json}, {"maestro_learned_ranks", maestro_ranks},
-              {"maestro_curve", curve},  {"seed", seed},
-              {"threads", threads},      {"wall_seconds", wall_seconds}}
+  return json{
+      {"method", "multitask"},
+      {"tasks", tasks},
+      {"metrics", metrics},
+      {"reference", kReference},
+      {"methods", methods_json},
+      {"maestro_learned_ranks", maestro_ranks},
+      {"maestro_curve", curve},
+      {"maestro_learned_params", maestro_learned_params},
+      {"metrics_bytes", metrics_bytes},
+      {"seed", seed},
+      {"threads", threads},
+      {"wall_seconds", wall_seconds}}
       .dump(2);
 }
 
@@ -417,8 +446,11 @@ MultitaskSummary run_multitask(
   std::vector<TaskInfo> tasks;
   for (const auto& t : task_list) tasks.push_back(multitask::task_info(t));
   const auto layers = adapters::encoder_layers(encoder_options(c));
+  check_parameter_budget(c, planned_encoder_parameters(layers), "the backbone encoder");
   for (const auto& m : method_list) {
-    make_adaptation(m, c, layers, static_cast<int64_t>(tasks.size()));  // rank checks
+    // Builds each adaptation once: its rank checks, then its size.
+    const auto a = make_adaptation(m, c, layers, static_cast<int64_t>(tasks.size()));
+    if (a) check_parameter_budget(c, io::parameter_count(*a), "method " + m);
   }
   check_run_keeps_inputs(out_dir, kMultitaskRunFiles, options.inputs);
   const bool continuing = folder_holds_config(out_dir, c, multitask_config_schema());
@@ -451,6 +483,8 @@ MultitaskSummary run_multitask(
     io::save_safetensors(
         saved_backbone, state, {{"format", kBackboneFormat}, {"config", c.to_yaml()}});
   }
+  // A killed method logged lines that its rerun logs again: cut them.
+  if (continuing) cut_file((dir / "metrics.jsonl").string(), s.metrics_bytes);
   MetricsLog metrics((dir / "metrics.jsonl").string(), continuing);
   Context x{c, d, tasks, state, progress, metrics};
   for (const auto& method : method_list) {
@@ -469,6 +503,7 @@ MultitaskSummary run_multitask(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - method_start).count();
     s.methods.push_back(std::move(r));
     update_delta_m(tasks, s);
+    s.metrics_bytes = metrics.size();
     log << method << ": Delta_m " << s.methods.back().delta_m << " %, "
         << s.methods.back().trainable_params << " trainable encoder parameters\n";
     io::write_file_atomic((dir / "summary.json").string(), s.to_json() + "\n");

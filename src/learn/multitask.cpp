@@ -11,6 +11,9 @@
 #include <torch/nn/functional/upsampling.h>
 #include <torch/optim/adam.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "hnet/data/epoch_sampler.h"
 #include "hnet/errors.h"
 
@@ -27,8 +30,8 @@ constexpr double kDistanceScale = 8.0;
 const std::vector<TaskInfo>& known_tasks() {
   static const std::vector<TaskInfo> tasks{
       {"segment", TaskKind::kSegment, "miou", false, kSegmentClasses},
-      {"edges", TaskKind::kEdges, "mse", true, 1},
-      {"distance", TaskKind::kDistance, "mse", true, 1},
+      {"edges", TaskKind::kEdges, "psnr", false, 1},
+      {"distance", TaskKind::kDistance, "psnr", false, 1},
       {"classify", TaskKind::kClassify, "acc", false, data::kFashionMnistClasses}};
   return tasks;
 }
@@ -96,7 +99,8 @@ double finish(const TaskInfo& task, const MetricSums& s) {
     }
     case TaskKind::kEdges:
     case TaskKind::kDistance:
-      return s.squared / s.count;
+      // PSNR at peak 1 from the mean squared error over the whole set.
+      return -10.0 * std::log10(s.squared / s.count);
     case TaskKind::kClassify:
       return s.correct / s.count;
   }
@@ -234,25 +238,36 @@ void train_multitask(
   data::EpochSampler sampler(train.size(), o.batch_size, o.seed);
   auto rank_draws = at::make_generator<at::CPUGeneratorImpl>(o.seed + 1);
   model.encoder->train();
+  // Each task's loss over its value at step 1: an MSE near 1e-3 and a
+  // cross-entropy near 2 pull equally on what the tasks share.
+  std::vector<double> first_loss;
   for (int64_t step = 1; step <= o.steps; ++step) {
     const auto batch = train.rows(sampler.next());
     if (model.adaptation) model.adaptation->begin_step(rank_draws);
     const auto outputs = model.forward(batch.images);
     torch::Tensor loss;
+    double task_sum = 0;
     for (size_t t = 0; t < model.tasks.size(); ++t) {
       const auto l = task_loss(model.tasks[t], outputs[t], batch);
-      loss = loss.defined() ? loss + l : l;
+      const double value = l.item<double>();
+      if (step == 1) first_loss.push_back(std::max(value, 1e-12));
+      task_sum += value / first_loss[t];
+      const auto scaled = l / first_loss[t];
+      loss = loss.defined() ? loss + scaled : scaled;
     }
-    const auto task_sum = loss.item<double>();
     if (model.adaptation) {
       const auto penalty = model.adaptation->penalty();
       if (penalty.defined()) loss = loss + penalty;
     }
+    TORCH_CHECK(
+        std::isfinite(task_sum), "multitask training: the loss at step ", step, " is not finite (",
+        task_sum, "); lower optimizer.lr or optimizer.lr_full");
     optimizer.zero_grad();
     loss.backward();
     optimizer.step();
     if (on_step) on_step(step, task_sum);
   }
+  if (model.adaptation) model.adaptation->finish_training();
 }
 
 std::vector<double> evaluate_multitask(MultitaskModel& model, const TaskData& d, int64_t batch) {
@@ -281,7 +296,7 @@ double delta_m(
   for (size_t t = 0; t < tasks.size(); ++t) {
     HNET_CHECK_INPUT(
         reference[t] != 0, "delta_m: the reference metric of task '", tasks[t].name, "' is 0");
-    const double relative = (metrics[t] - reference[t]) / reference[t];
+    const double relative = (metrics[t] - reference[t]) / std::abs(reference[t]);
     sum += tasks[t].lower_is_better ? -relative : relative;
   }
   return 100.0 * sum / static_cast<double>(tasks.size());

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
+
 #include "hnet/adapters/low_rank_updates.h"
 #include "support/test_support.h"
 
@@ -39,10 +41,15 @@ TEST(MultitaskLabels, DerivedFromTheImage) {
 }
 
 TEST(MultitaskMetrics, DeltaMIsTheMeanSignedRelativeChange) {
-  const std::vector<TaskInfo> tasks{task_info("segment"), task_info("edges")};
-  // mIoU +25 %, MSE 20 % lower: +25 and +20, mean 22.5.
+  // A lower-is-better error next to mIoU: +25 % mIoU and a 20 % lower
+  // error are +25 and +20, mean 22.5.
+  const std::vector<TaskInfo> tasks{
+      task_info("segment"), TaskInfo{"error", TaskKind::kEdges, "mse", true, 1}};
   EXPECT_NEAR(delta_m(tasks, {0.5, 0.02}, {0.4, 0.025}), 22.5, 1e-9);
   EXPECT_NEAR(delta_m(tasks, {0.4, 0.025}, {0.4, 0.025}), 0.0, 1e-12);
+  // PSNR is higher-is-better: 30 dB against 25 dB is +20.
+  EXPECT_NEAR(
+      delta_m({task_info("segment"), task_info("edges")}, {0.5, 30}, {0.4, 25}), 22.5, 1e-9);
   EXPECT_THAT(
       test::error_message([&] {
         delta_m(tasks, {0.5}, {0.4, 0.025});
@@ -71,11 +78,11 @@ TEST(MultitaskMetrics, EvaluationOfKnownOutputs) {
     }
     // Segment: all-zero logits -> argmax class 0 everywhere. Classes 3 and
     // 10 are present, class 0 predicted: IoU 0 for 0, 3 and 10 -> mean 0.
-    // Classify: all-zero logits -> class 0, wrong. Edges: MSE = mean(e^2).
+    // Classify: all-zero logits -> class 0, wrong. Edges: PSNR of mean(e^2).
   }
   const auto metrics = evaluate_multitask(m, d, 1);
   EXPECT_DOUBLE_EQ(metrics[0], 0.0);
-  EXPECT_NEAR(metrics[1], d.edges.pow(2).mean().item<double>(), 1e-7);
+  EXPECT_NEAR(metrics[1], -10 * std::log10(d.edges.pow(2).mean().item<double>()), 1e-5);
   EXPECT_DOUBLE_EQ(metrics[2], 0.0);
   // Classifier bias favouring class 3: accuracy 1.
   {
@@ -109,7 +116,15 @@ TEST(MultitaskTraining, OnlyTheAdaptationAndDecodersGetGradients) {
   std::vector<double> losses;
   train_multitask(m, d, options, [&](int64_t, double loss) { losses.push_back(loss); });
   EXPECT_EQ(losses.size(), 3u);
+  // Each task's loss is divided by its step-1 value: 1 per task at step 1.
+  EXPECT_NEAR(losses[0], 2.0, 1e-9);
   for (const auto& p : m.encoder->parameters()) EXPECT_FALSE(p.grad().defined());
+  for (const auto& decoder : m.decoders) {
+    for (const auto& p : decoder->parameters()) {
+      ASSERT_TRUE(p.grad().defined());
+      EXPECT_GT(p.grad().abs().sum().item<double>(), 0);
+    }
+  }
   EXPECT_TRUE(torch::equal(m.encoder->weights[1], before));
   for (const auto& p : m.adaptation->parameters()) EXPECT_TRUE(p.grad().defined());
   // LoRA's B starts at 0 and moves; the frozen weight does not.

@@ -58,7 +58,9 @@ TEST_F(MultitaskCli, WritesEveryMethodAndContinues) {
   for (size_t l = 0; l < 2; ++l) {
     learned += 2 * s["maestro_learned_ranks"][l].get<int64_t>() * (l == 0 ? 4 + 9 : 8 + 36);
   }
-  EXPECT_EQ(maestro["trainable_params"], learned);
+  EXPECT_EQ(s["maestro_learned_params"], learned);
+  // Trained: every layer at max_rank 3.
+  EXPECT_EQ(maestro["trainable_params"], 2 * (3 * (4 + 9) + 3 * (8 + 36)));
   for (const auto& m : s["methods"]) {
     EXPECT_GE(m["per_task"]["segment"].get<double>(), 0.0);
     EXPECT_LE(m["per_task"]["classify"].get<double>(), 1.0);
@@ -74,6 +76,8 @@ TEST_F(MultitaskCli, WritesEveryMethodAndContinues) {
   const auto s2 = nlohmann::json::parse(test::slurp(out + "/summary.json"));
   EXPECT_EQ(s2["methods"], s["methods"]);
   EXPECT_EQ(s2["maestro_curve"], s["maestro_curve"]);
+  EXPECT_EQ(s2["maestro_learned_ranks"], s["maestro_learned_ranks"]);
+  EXPECT_EQ(test::slurp(out + "/metrics.jsonl").size(), s["metrics_bytes"].get<size_t>());
 
   // The backbone of this run does not fit an encoder of other widths.
   auto other = test::run_hnet(
@@ -90,9 +94,12 @@ TEST_F(MultitaskCli, BadInputExitsWithTwoAndNamesIt) {
       {"multitask.methods=single,prompt", "unknown name 'prompt'"},
       {"multitask.methods=lora,single", "must start with 'single'"},
       {"multitask.tasks=segment,depth", "unknown name 'depth'"},
-      {"flora.ranks=[1, 1, 1]", "Tucker ranks of conv layer 0: 4 entries"},
+      {"flora.ranks=[1, 1, 1]", "config key 'flora.ranks' must hold 4 entries"},
       {"lora.rank=12", "rank 12 exceeds what conv layer 0 allows"},
       {"backbone.widths=[4, 6]", "not a multiple of the narrowest layer's 4"},
+      {"limits.max_parameters=10",
+       "parameters (the backbone encoder), more than config key "
+       "'limits.max_parameters' allows (10)"},
   };
   for (const auto& [override, message] : cases) {
     const auto out = path("bad");
@@ -101,7 +108,7 @@ TEST_F(MultitaskCli, BadInputExitsWithTwoAndNamesIt) {
          "multitask.methods=" + std::string(
                                     override.rfind("multitask.methods", 0) == 0
                                         ? override.substr(18)
-                                        : "single,lora,flora,polyhistor"),
+                                        : "single,lora,flora,polyhistor_lite"),
          "--out", out},
         {}, dir_.string());
     EXPECT_EQ(r.status, 2) << override << ": " << r.err;

@@ -12,14 +12,17 @@
 ///   output sized for the widest layer.
 /// - `PolyhistorAdapters` (Liu et al. 2022, "Polyhistor: Parameter-Efficient
 ///   Multi-Task Adaptation for Dense Vision Tasks"): decomposed
-///   hypernetworks, one emitting left and one right low-rank factors, whose
-///   product is a template adapter of the narrowest layer's width c_t; a
-///   layer of width c = s c_t takes the Kronecker product of a layer-wise
-///   scaling kernel [s] with the template (its rows are scaled copies of the
-///   template's). Polyhistor keeps a scaling kernel per task and layer;
-///   Polyhistor-Lite (`shared_kernels`) one per layer for all tasks (our
-///   reading: the variant that trades the task-specific kernels for fewer
-///   parameters).
+///   hypernetworks, a pair of task-shared networks on the task and layer
+///   embeddings, one emitting left and one right low-rank factors (rank k)
+///   whose product is each adapter's down and up projection, so that no
+///   hypernetwork output is as large as an adapter. Polyhistor emits factors
+///   for the widest layer and slices them per layer; Polyhistor-Lite (`lite`)
+///   adds layer-wise scaling kernels: the factors are a template of the
+///   narrowest layer's width c_t, and a layer of width c = s c_t takes the
+///   Kronecker product of its scaling kernel [s] with the template (scaled
+///   copies of the template's rows). The paper's figure pairs Polyhistor
+///   with the decomposed hypernetworks and Polyhistor-Lite with both parts;
+///   the exact shapes here are our reading.
 ///
 /// Every up-projection is zero at init, so each adapter starts as the
 /// identity and the adapted encoder as the frozen one.
@@ -46,11 +49,11 @@ class BottleneckAdapters : public Adaptation {
 };
 
 struct AdapterHypernetworkOptions {
-  int64_t rank = 4;             ///< adapter hidden channels
-  int64_t embedding = 16;       ///< task and layer embedding size
-  int64_t hidden = 32;          ///< hypernetwork hidden width
-  int64_t factor_rank = 2;      ///< Polyhistor: rank of the template's factors
-  bool shared_kernels = false;  ///< Polyhistor-Lite
+  int64_t rank = 4;         ///< adapter hidden channels
+  int64_t embedding = 16;   ///< task and layer embedding size
+  int64_t hidden = 32;      ///< hypernetwork hidden width
+  int64_t factor_rank = 2;  ///< Polyhistor: rank of the template's factors
+  bool lite = false;        ///< Polyhistor-Lite: template and scaling kernels
 };
 
 class HyperformerAdapters : public Adaptation {
@@ -69,7 +72,7 @@ class HyperformerAdapters : public Adaptation {
 
 class PolyhistorAdapters : public Adaptation {
  public:
-  /// c10::ValueError naming the layer when a width is not a multiple of the narrowest.
+  /// c10::ValueError naming the layer when (Lite) a width is not a multiple of the narrowest.
   PolyhistorAdapters(
       const std::vector<ConvLayerShape>& layers, int64_t tasks,
       const AdapterHypernetworkOptions& options);
@@ -78,14 +81,14 @@ class PolyhistorAdapters : public Adaptation {
  private:
   std::vector<ConvLayerShape> layers_;
   int64_t rank_, factor_rank_, template_width_;
-  bool shared_kernels_;
+  bool lite_;
   torch::Tensor task_embedding_, layer_embedding_;
   // The decomposed pair: `left_` emits the [c_t, k] factors of the down and up
   // templates, `right_` their [r, k] factors and the down bias.
   torch::nn::Linear left_trunk_{nullptr}, left_head_{nullptr};
   torch::nn::Linear right_trunk_{nullptr}, right_head_{nullptr};
-  // [task or 0][layer]: the down and up scaling kernels, [c / c_t] each.
-  std::vector<std::vector<torch::Tensor>> down_kernels_, up_kernels_;
+  // Lite, per layer: the down and up scaling kernels, [c / c_t] each.
+  std::vector<torch::Tensor> down_kernels_, up_kernels_;
 };
 
 }  // namespace hnet::adapters

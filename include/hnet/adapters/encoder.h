@@ -41,6 +41,8 @@ class Adaptation : public torch::nn::Module {
   virtual torch::Tensor adapt_features(int64_t task, int64_t layer, const torch::Tensor& h);
   /// Called once before every training step (Maestro samples its ranks).
   virtual void begin_step(torch::Generator& /*generator*/) {}
+  /// Called once when training ends (Maestro goes back to its full rank).
+  virtual void finish_training() {}
   /// A term added to the training loss (Maestro's group lasso); undefined for none.
   virtual torch::Tensor penalty() {
     return {};

@@ -56,7 +56,12 @@ class MaestroUpdates : public LoraUpdates {
       const std::vector<ConvLayerShape>& layers, int64_t tasks, int64_t max_rank, double lasso);
   /// Ordered dropout: each layer's active rank drawn uniformly from 1..max_rank.
   void begin_step(torch::Generator& generator) override;
-  /// lasso * sum over tasks, layers and components of ||b_j|| ||a_j||.
+  /// Every layer back at max_rank.
+  void finish_training() override;
+  /// lasso * sum over tasks, layers and components of ||b_j|| ||a_j||: a
+  /// group lasso with one group per component (Maestro's is hierarchical,
+  /// over nested groups; this flat one is simpler and, with ordered
+  /// dropout, still leaves the trailing components smallest).
   torch::Tensor penalty() override;
   /// Uses the first `ranks[l]` components of layer l (every task); 0 drops the layer's update.
   void set_ranks(const std::vector<int64_t>& ranks);

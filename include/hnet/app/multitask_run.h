@@ -11,7 +11,8 @@
 ///   summary.json             per method: {"method", "trainable_params",
 ///                            "decoder_params", "delta_m", "val_delta_m",
 ///                            "per_task": {task: metric}, "val_per_task", ...};
-///                            Maestro's learned ranks and its truncation curve
+///                            Maestro's learned ranks, its parameters at
+///                            them, and its truncation curve
 ///   delta_m.png              trainable parameters against Delta_m
 ///
 /// Delta_m is relative to single-task full fine-tuning (method `single`),
@@ -54,10 +55,15 @@ struct MaestroRankPoint {
 
 struct MultitaskSummary {
   std::vector<std::string> tasks;
-  std::vector<std::string> metrics;  ///< per task: miou, mse or acc
+  std::vector<std::string> metrics;  ///< per task: miou, psnr or acc
   std::vector<MultitaskMethodResult> methods;
   std::vector<int64_t> maestro_ranks;  ///< learned, per conv layer (empty: Maestro not run)
   std::vector<MaestroRankPoint> maestro_curve;
+  /// Maestro's parameters after truncation to its learned ranks (its
+  /// `trainable_params` counts what it trained: every layer at max_rank).
+  int64_t maestro_learned_params = 0;
+  /// Bytes of metrics.jsonl when the last method finished (resume cuts back to it).
+  int64_t metrics_bytes = 0;
   int64_t seed = 0, threads = 0;
   double wall_seconds = 0;
   std::string to_json() const;

@@ -10,10 +10,15 @@
 ///             image's class (0..9), any other pixel the background class
 ///             10. Cross-entropy; metric mIoU over the 11 classes.
 ///   edges     the Sobel gradient magnitude of the image, divided by 4 (so
-///             that it lies in [0, ~1.1]). Mean squared error; metric MSE.
+///             that it lies in [0, ~1.42]). Mean squared error; metric PSNR
+///             (peak 1) of the whole set's mean squared error.
 ///   distance  for foreground pixels, the chessboard distance to the
 ///             nearest background pixel (erosions until the pixel is gone),
-///             divided by 8; 0 on the background: a depth-like map. MSE.
+///             divided by 8; 0 on the background: a depth-like map. MSE;
+///             metric PSNR as for edges.
+///
+/// PSNR rather than MSE enters Delta_m: relative changes of an MSE near 0
+/// (a ratio of 10 is -900 %) would drown every other task.
 ///   classify  the image's class, 10-way. Cross-entropy; metric accuracy.
 
 #include <torch/nn/module.h>
@@ -36,7 +41,7 @@ enum class TaskKind { kSegment, kEdges, kDistance, kClassify };
 struct TaskInfo {
   std::string name;
   TaskKind kind;
-  std::string metric;    ///< "miou", "mse" or "acc"
+  std::string metric;    ///< "miou", "psnr" (dB, peak 1) or "acc"
   bool lower_is_better;  ///< for Delta_m
   int64_t outputs;       ///< decoder output channels (or classes)
 };
@@ -110,9 +115,10 @@ struct MultitaskTrainingOptions {
 std::vector<torch::Tensor> trainable_parameters(
     MultitaskModel& model, const MultitaskTrainingOptions& options);
 
-/// Adam on the sum of the tasks' losses (plus the adaptation's penalty),
+/// Adam on the sum of the tasks' losses, each divided by its value at the
+/// first step (plus the adaptation's penalty),
 /// `steps` batches drawn with replacement from `train` by `seed`.
-/// `on_step(step, loss)` after each step (may be empty).
+/// `on_step(step, loss)` after each step with that scaled sum (may be empty).
 void train_multitask(
     MultitaskModel& model, const TaskData& train, const MultitaskTrainingOptions& options,
     const std::function<void(int64_t, double)>& on_step);
@@ -122,7 +128,7 @@ std::vector<double> evaluate_multitask(
     MultitaskModel& model, const TaskData& d, int64_t batch_size);
 
 /// Delta_m (Maninis et al. 2019, as Polyhistor reports it), in percent:
-/// mean over tasks of (-1)^{lower_is_better} (metric - reference) / reference * 100.
+/// mean over tasks of (-1)^{lower_is_better} (metric - reference) / |reference| * 100.
 /// c10::ValueError when the sizes differ or a reference is 0.
 double delta_m(
     const std::vector<TaskInfo>& tasks, const std::vector<double>& metrics,
