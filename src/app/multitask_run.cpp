@@ -394,6 +394,14 @@ void write_delta_m_plot(const fs::path& dir, const MultitaskSummary& s, std::ost
       points.push_back({r.method, static_cast<double>(r.trainable_params), r.delta_m});
     }
   }
+  // Maestro truncated to every rank: its accuracy-vs-rank curve.
+  for (const auto& p : s.maestro_curve) {
+    if (std::isfinite(p.delta_m)) {
+      points.push_back(
+          {"maestro@" + std::to_string(p.rank), static_cast<double>(p.trainable_params),
+           p.delta_m});
+    }
+  }
   if (points.empty()) return;
   io::plot_labelled_points(
       (dir / "delta_m.png").string(), points, "Multi-task adaptation of a frozen encoder",

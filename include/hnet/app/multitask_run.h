@@ -13,7 +13,8 @@
 ///                            "per_task": {task: metric}, "val_per_task", ...};
 ///                            Maestro's learned ranks, its parameters at
 ///                            them, and its truncation curve
-///   delta_m.png              trainable parameters against Delta_m
+///   delta_m.png              trainable parameters against Delta_m, with
+///                            Maestro truncated to each rank (maestro@k)
 ///
 /// Delta_m is relative to single-task full fine-tuning (method `single`),
 /// on the test set (`delta_m`) and on the validation images
