@@ -1,9 +1,14 @@
 // `hnet multitask` end to end on a tiny run: the summary's contract,
 // continuing a run, and bad input exiting with 2 and one line naming it.
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "support/cli_process.h"
 
@@ -87,6 +92,47 @@ TEST_F(MultitaskCli, WritesEveryMethodAndContinues) {
   EXPECT_EQ(other.status, 2) << other.err;
   EXPECT_THAT(other.err, HasSubstr("is an encoder of another architecture"));
   EXPECT_EQ(test::line_count(other.err), 1) << other.err;
+}
+
+// The (method, step) of every metrics.jsonl line, in order.
+std::vector<std::pair<std::string, int64_t>> logged_steps(const std::string& path) {
+  std::vector<std::pair<std::string, int64_t>> steps;
+  std::istringstream lines(test::slurp(path));
+  for (std::string line; std::getline(lines, line);) {
+    const auto j = nlohmann::json::parse(line);
+    steps.emplace_back(j.at("method").get<std::string>(), j.at("step").get<int64_t>());
+  }
+  return steps;
+}
+
+// A run killed between methods, with a killed method's lines left in
+// metrics.jsonl, continues to the results and the log of an uninterrupted run.
+TEST_F(MultitaskCli, AKilledRunContinuesToTheUninterruptedResult) {
+  const auto whole = path("whole"), killed = path("killed");
+  ASSERT_EQ(test::run_hnet({"multitask", config_, "--out", whole}, {}, dir_.string()).status, 0);
+  // Writes: config.yaml, backbone.safetensors, summary.json after single,
+  // after lora; killed right after the fourth.
+  auto first = test::run_hnet(
+      {"multitask", config_, "--out", killed}, {"HNET_FAULT_KILL_AFTER_WRITE=4"}, dir_.string(),
+      test::Cli::kWithFaults);
+  ASSERT_EQ(first.status, 128 + SIGKILL) << first.err;
+  ASSERT_EQ(nlohmann::json::parse(test::slurp(killed + "/summary.json"))["methods"].size(), 2u);
+  // As if flora had been killed after logging its step 2.
+  std::ofstream(killed + "/metrics.jsonl", std::ios::app)
+      << R"({"method":"flora","step":2,"loss":9.5})"
+      << "\n";
+  auto rest = test::run_hnet({"multitask", config_, "--out", killed}, {}, dir_.string());
+  ASSERT_EQ(rest.status, 0) << rest.err;
+  EXPECT_THAT(rest.out, HasSubstr("lora: finished in an earlier run"));
+  const auto a = nlohmann::json::parse(test::slurp(whole + "/summary.json"));
+  const auto b = nlohmann::json::parse(test::slurp(killed + "/summary.json"));
+  ASSERT_EQ(b["methods"].size(), a["methods"].size());
+  for (size_t m = 0; m < a["methods"].size(); ++m) {
+    EXPECT_EQ(b["methods"][m]["per_task"], a["methods"][m]["per_task"]) << m;
+    EXPECT_EQ(b["methods"][m]["trainable_params"], a["methods"][m]["trainable_params"]) << m;
+  }
+  EXPECT_EQ(b["maestro_learned_ranks"], a["maestro_learned_ranks"]);
+  EXPECT_EQ(logged_steps(killed + "/metrics.jsonl"), logged_steps(whole + "/metrics.jsonl"));
 }
 
 TEST_F(MultitaskCli, BadInputExitsWithTwoAndNamesIt) {
