@@ -6,8 +6,9 @@
 Each RUN_DIR is one seed's output folder (its summary.json). Prints, per method,
 the trainable encoder parameters, Delta_m on test as mean +- sample standard
 deviation with the worst seed, Delta_m on validation, each task's mean test
-metric and the mean wall time; then Maestro's learned ranks per seed and its
-truncation curve. The runs must share their tasks and methods.
+metric and the least wall time over seeds (the least loaded run); then
+Maestro's learned ranks per seed and its truncation curve. The runs must
+share their tasks and methods.
 """
 import json
 import statistics
@@ -42,7 +43,7 @@ def main(folders):
     seeds = [r["seed"] for r in runs]
     print(f"Seeds {', '.join(map(str, seeds))}; Delta_m in % against `single` of the same seed.\n")
     head = " | ".join(f"{t} ({m})" for t, m in zip(tasks, metrics))
-    print(f"| method | trainable params | Delta_m test (mean ± sd) | worst seed | Delta_m val | {head} | wall s |")
+    print(f"| method | trainable params | Delta_m test (mean ± sd) | worst seed | Delta_m val | {head} | wall s (least) |")
     print("|---|---|---|---|---|" + "---|" * len(tasks) + "---|")
     for i, name in enumerate(names):
         rows = [r["methods"][i] for r in runs]
@@ -51,7 +52,7 @@ def main(folders):
         val_mean, _ = spread([m["val_delta_m"] for m in rows])
         per_task = " | ".join(
             f"{statistics.mean(m['per_task'][t] for m in rows):.4g}" for t in tasks)
-        wall = statistics.mean(m["wall_seconds"] for m in rows)
+        wall = min(m["wall_seconds"] for m in rows)
         print(f"| {name} | {rows[0]['trainable_params']:,} | {test_mean:+.2f} ± {test_sd:.2f} | "
               f"{worst:+.2f} | {val_mean:+.2f} | {per_task} | {wall:.0f} |")
     if runs[0]["maestro_learned_ranks"]:

@@ -359,6 +359,7 @@ std::vector<MultitaskMethodResult> finished_methods(
     s.maestro_ranks = j.at("maestro_learned_ranks").get<std::vector<int64_t>>();
     s.maestro_learned_params = j.at("maestro_learned_params").get<int64_t>();
     s.metrics_bytes = j.at("metrics_bytes").get<int64_t>();
+    s.wall_seconds = j.at("wall_seconds").get<double>();
     for (const auto& p : j.at("maestro_curve")) {
       s.maestro_curve.push_back(
           {p.at("rank").get<int64_t>(), p.at("trainable_params").get<int64_t>(),
@@ -398,8 +399,7 @@ void write_delta_m_plot(const fs::path& dir, const MultitaskSummary& s, std::ost
   for (const auto& p : s.maestro_curve) {
     if (std::isfinite(p.delta_m)) {
       points.push_back(
-          {"maestro@" + std::to_string(p.rank), static_cast<double>(p.trainable_params),
-           p.delta_m});
+          {"@" + std::to_string(p.rank), static_cast<double>(p.trainable_params), p.delta_m});
     }
   }
   if (points.empty()) return;
@@ -474,6 +474,12 @@ MultitaskSummary run_multitask(
   s.threads = c.get_int("threads");
   auto done =
       continuing ? finished_methods(dir, task_list, s) : std::vector<MultitaskMethodResult>{};
+  // Wall time adds up over the invocations of one run.
+  const double earlier_seconds = s.wall_seconds;
+  const auto elapsed = [&] {
+    return earlier_seconds +
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
   create_run_folder(out_dir);
   io::remove_stale_temporaries(out_dir, kMultitaskRunFiles);
   io::write_file_atomic((dir / "config.yaml").string(), c.to_yaml());
@@ -512,13 +518,14 @@ MultitaskSummary run_multitask(
     s.methods.push_back(std::move(r));
     update_delta_m(tasks, s);
     s.metrics_bytes = metrics.size();
+    s.wall_seconds = elapsed();
     log << method << ": Delta_m " << s.methods.back().delta_m << " %, "
         << s.methods.back().trainable_params << " trainable encoder parameters\n";
     io::write_file_atomic((dir / "summary.json").string(), s.to_json() + "\n");
   }
   update_delta_m(tasks, s);
   write_delta_m_plot(dir, s, log);
-  s.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  s.wall_seconds = elapsed();
   io::write_file_atomic((dir / "summary.json").string(), s.to_json() + "\n");
   return s;
 }

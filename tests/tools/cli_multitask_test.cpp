@@ -82,6 +82,8 @@ TEST_F(MultitaskCli, WritesEveryMethodAndContinues) {
   EXPECT_EQ(s2["methods"], s["methods"]);
   EXPECT_EQ(s2["maestro_curve"], s["maestro_curve"]);
   EXPECT_EQ(s2["maestro_learned_ranks"], s["maestro_learned_ranks"]);
+  // The second invocation's seconds add to the first's.
+  EXPECT_GT(s2["wall_seconds"].get<double>(), s["wall_seconds"].get<double>());
   EXPECT_EQ(test::slurp(out + "/metrics.jsonl").size(), s["metrics_bytes"].get<size_t>());
 
   // The backbone of this run does not fit an encoder of other widths.

@@ -14,7 +14,7 @@
 ///                            Maestro's learned ranks, its parameters at
 ///                            them, and its truncation curve
 ///   delta_m.png              trainable parameters against Delta_m, with
-///                            Maestro truncated to each rank (maestro@k)
+///                            Maestro truncated to each rank k (@k)
 ///
 /// Delta_m is relative to single-task full fine-tuning (method `single`),
 /// on the test set (`delta_m`) and on the validation images
@@ -66,6 +66,7 @@ struct MultitaskSummary {
   /// Bytes of metrics.jsonl when the last method finished (resume cuts back to it).
   int64_t metrics_bytes = 0;
   int64_t seed = 0, threads = 0;
+  /// Seconds of every invocation of the run, each up to its last summary write.
   double wall_seconds = 0;
   std::string to_json() const;
 };
