@@ -5,7 +5,7 @@
 
 Each RUN_DIR is one seed's output folder (its summary.json). Prints, per method,
 the trainable encoder parameters, Delta_m on test as mean +- sample standard
-deviation with the worst seed, Delta_m on validation, each task's mean test
+deviation and per seed, Delta_m on validation, each task's mean test
 metric and the least wall time over seeds (the least loaded run); then
 Maestro's learned ranks per seed and its truncation curve. The runs must
 share their tasks and methods.
@@ -43,18 +43,18 @@ def main(folders):
     seeds = [r["seed"] for r in runs]
     print(f"Seeds {', '.join(map(str, seeds))}; Delta_m in % against `single` of the same seed.\n")
     head = " | ".join(f"{t} ({m})" for t, m in zip(tasks, metrics))
-    print(f"| method | trainable params | Delta_m test (mean ± sd) | worst seed | Delta_m val | {head} | wall s (least) |")
+    print(f"| method | trainable params | Delta_m test (mean ± sd) | per seed | Delta_m val | {head} | wall s (least) |")
     print("|---|---|---|---|---|" + "---|" * len(tasks) + "---|")
     for i, name in enumerate(names):
         rows = [r["methods"][i] for r in runs]
         test_mean, test_sd = spread([m["delta_m"] for m in rows])
-        worst = min(m["delta_m"] for m in rows)
+        per_seed = " / ".join(f"{m['delta_m']:+.2f}" for m in rows)
         val_mean, _ = spread([m["val_delta_m"] for m in rows])
         per_task = " | ".join(
             f"{statistics.mean(m['per_task'][t] for m in rows):.4g}" for t in tasks)
         wall = min(m["wall_seconds"] for m in rows)
         print(f"| {name} | {rows[0]['trainable_params']:,} | {test_mean:+.2f} ± {test_sd:.2f} | "
-              f"{worst:+.2f} | {val_mean:+.2f} | {per_task} | {wall:.0f} |")
+              f"{per_seed} | {val_mean:+.2f} | {per_task} | {wall:.0f} |")
     if runs[0]["maestro_learned_ranks"]:
         print("\nMaestro's learned ranks per conv layer (seed: ranks -> parameters at them):")
         for r in runs:
